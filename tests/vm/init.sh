@@ -1,0 +1,131 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# /init of the ipsecmss test VM (busybox sh).  Runs /tests/*.sh kselftest
+# style, scans the kernel log, prints the result markers and powers off.
+
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TERM=dumb LC_ALL=C
+umask 022
+
+mount -t proc -o nosuid,nodev,noexec proc /proc
+mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
+mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm
+mount -t devpts -o nosuid,noexec,gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /tmp
+mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /run
+mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /dev/shm
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+ln -sf /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
+mkdir -p /run/netns /run/lock /run/pppd /var/lock /var/log
+exec </dev/console >/dev/console 2>&1
+
+uptime_s() { cut -d' ' -f1 /proc/uptime; }
+BOOT_DMESG_LINES=$(dmesg | wc -l)
+T_INIT=$(uptime_s)
+
+hostname ipsecmss-vm
+ip link set lo up
+KVER= TEST_TIMEOUT=300 ONLY= MODULE_UNDER_TEST=
+. /etc/ipsecmss-vm.conf
+export KVER IPSECMSS_VM=1 IPSECMSS_LIB=/tests/lib.sh
+
+# Crypto for ESP (drbg's self-test needs sha512; ESP SAs fail without drbg),
+# the xfrm stack, and ppp so /dev/ppp exists.  Built-in ones are no-ops.
+PRELOAD="sha512_generic drbg jitterentropy_rng seqiv echainiv cbc hmac sha1_generic
+	sha256_generic aes_generic authenc authencesn gcm ctr ghash_generic
+	chacha20poly1305 xfrm_user xfrm_algo esp4 esp6 xfrm4_tunnel xfrm6_tunnel
+	crc32c_generic libcrc32c slhc ppp_generic pppox pppoe ppp_async veth"
+for m in $PRELOAD; do
+	modprobe -q "$m" 2>/dev/null || echo "# preload: modprobe $m failed"
+done
+T_MODS=$(uptime_s)
+echo "# $(uname -r): init at ${T_INIT}s, modules preloaded at ${T_MODS}s"
+
+# The tests to run: executable /tests/*.sh, sorted, or those named by --only.
+TESTS=
+for t in $(ls /tests | LC_ALL=C sort); do
+	case $t in *.sh) ;; *) continue ;; esac
+	[ -f "/tests/$t" ] && [ -x "/tests/$t" ] || continue
+	if [ -n "$ONLY" ]; then
+		sel=0
+		for o in $ONLY; do
+			[ "$o" = "$t" ] || [ "$o.sh" = "$t" ] && sel=1
+		done
+		[ $sel = 1 ] || continue
+	fi
+	TESTS="$TESTS $t"
+done
+for o in $ONLY; do
+	case " $TESTS " in *" $o "*|*" $o.sh "*) ;; *) echo "# --only $o: no such executable test in /tests" ;; esac
+done
+
+set -- $TESTS
+echo "TAP version 13"
+echo "1..$(($# + 1))"
+
+N=0 PASS=0 FAIL=0 SKIP=0
+for t in $TESTS; do
+	N=$((N + 1))
+	timeout_s=$TEST_TIMEOUT
+	if [ -f /tests/settings ]; then
+		v=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' /tests/settings | tail -n1)
+		[ -n "$v" ] && timeout_s=$v
+	fi
+	echo "# selftests: $t (timeout ${timeout_s}s)"
+	t0=$(uptime_s)
+	(cd /tests && exec timeout -k 10 "$timeout_s" "./$t" </dev/null)
+	rc=$?
+	t1=$(uptime_s)
+	dur=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+	case $rc in
+	0) echo "ok $N $t # ${dur}s"; PASS=$((PASS + 1)) ;;
+	4) echo "ok $N $t # SKIP"; SKIP=$((SKIP + 1)) ;;
+	124|137) echo "not ok $N $t # TIMEOUT ${timeout_s}s"; FAIL=$((FAIL + 1)) ;;
+	*) echo "not ok $N $t # exit=$rc ${dur}s"; FAIL=$((FAIL + 1)) ;;
+	esac
+	# Whatever a test left behind must not disturb the next one.
+	left=$(ip netns list 2>/dev/null | cut -d' ' -f1)
+	if [ -n "$left" ]; then
+		echo "# $t left network namespaces behind:" $left
+		for ns in $left; do
+			pids=$(ip netns pids "$ns" 2>/dev/null)
+			[ -n "$pids" ] && kill -9 $pids 2>/dev/null
+			ip netns del "$ns" 2>/dev/null
+		done
+	fi
+done
+
+# The kernel log and taint: any WARN, BUG, oops or leak report fails the run.
+# Out-of-tree (4096) and unsigned (8192) module taints are expected.
+N=$((N + 1))
+BAD='WARNING:|BUG:|Oops|KASAN|UBSAN|refcount_t|general protection|Call Trace'
+hits=$( { dmesg | head -n "$BOOT_DMESG_LINES" | grep -E "$BAD";
+	  dmesg | tail -n +"$((BOOT_DMESG_LINES + 1))" | grep -E "$BAD|leak"; } )
+taint=$(cat /proc/sys/kernel/tainted)
+badtaint=$((taint & ~(4096 | 8192)))
+if [ -z "$hits" ] && [ "$badtaint" = 0 ]; then
+	echo "ok $N kernel-log # tainted=$taint"
+	PASS=$((PASS + 1))
+else
+	echo "$hits" | sed 's/^/# dmesg: /'
+	echo "not ok $N kernel-log # tainted=$taint (unexpected bits $badtaint)"
+	FAIL=$((FAIL + 1))
+fi
+if [ -n "$MODULE_UNDER_TEST" ]; then
+	if grep -q '^xt_IPSECMSS ' /proc/modules; then
+		echo "# xt_IPSECMSS was loaded"
+	else
+		echo "# xt_IPSECMSS was never loaded"
+	fi
+fi
+
+echo "# total $(uptime_s)s"
+echo "IPSECMSS-VM-RESULT: $PASS passed, $FAIL failed, $SKIP skipped"
+[ $FAIL = 0 ] && echo "IPSECMSS-VM-SUCCESS"
+sync
+poweroff -f

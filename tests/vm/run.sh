@@ -1,0 +1,499 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a Debian kernel in QEMU (TCG) with a busybox initramfs and run the
+# ipsecmss guest tests in it, kselftest style.
+#
+#   tests/vm/run.sh --kver KVER --module PATH/xt_IPSECMSS.ko|none --xtlib DIR|none
+#                   --tools DIR|none --tests DIR [--only NAME]... [--timeout SECONDS]
+#                   [--test-timeout SECONDS] [--extra-module PATH.ko]...
+#                   [--host-bin PATH]... [--mem MB] [--qemu-arg ARG]... [--append ARGS]
+#
+# The initramfs base (busybox, host binaries with their libraries, kernel
+# modules, depmod) is cached per kernel under tests/vm/.cache or
+# $IPSECMSS_VM_CACHE; the module under test, the extension, the tools and the
+# tests are added fresh on every run as a second cpio archive.
+#
+# Exit status 0 only when the guest printed IPSECMSS-VM-SUCCESS.  The last line
+# of output is always "IPSECMSS-VM-RESULT: P passed, F failed, S skipped".
+
+set -u
+set -o pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${IPSECMSS_VM_CACHE:-$HERE/.cache}
+
+KVER=
+MODULE=
+XTLIB=
+TOOLS=
+TESTS=
+ONLY=()
+TIMEOUT=900
+TEST_TIMEOUT=300
+EXTRA_MODULES=()
+HOST_BINS=()
+MEM=1024
+QEMU_ARGS=()
+APPEND_EXTRA=
+
+die() { echo "run.sh: error: $*" >&2; echo "IPSECMSS-VM-RESULT: 0 passed, 1 failed, 0 skipped"; exit 1; }
+log() { echo "run.sh: $*" >&2; }
+
+usage() {
+	sed -n '4,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	exit "${1:-1}"
+}
+
+while (($#)); do
+	case $1 in
+	--kver)         KVER=${2-}; shift ;;
+	--module)       MODULE=${2-}; shift ;;
+	--xtlib)        XTLIB=${2-}; shift ;;
+	--tools)        TOOLS=${2-}; shift ;;
+	--tests)        TESTS=${2-}; shift ;;
+	--only)         ONLY+=("${2-}"); shift ;;
+	--timeout)      TIMEOUT=${2-}; shift ;;
+	--test-timeout) TEST_TIMEOUT=${2-}; shift ;;
+	--extra-module) EXTRA_MODULES+=("${2-}"); shift ;;
+	--host-bin)     HOST_BINS+=("${2-}"); shift ;;
+	--mem)          MEM=${2-}; shift ;;
+	--qemu-arg)     QEMU_ARGS+=("${2-}"); shift ;;
+	--append)       APPEND_EXTRA=${2-}; shift ;;
+	-h|--help)      usage 0 ;;
+	*)              log "unknown argument '$1'"; usage 1 ;;
+	esac
+	shift || usage 1
+done
+
+# ---------------------------------------------------------------- checks --
+[[ -n $KVER ]] || die "--kver is required (e.g. 6.1.0-56-amd64)"
+[[ -n $TESTS ]] || die "--tests DIR is required"
+[[ $TIMEOUT =~ ^[0-9]+$ && $TEST_TIMEOUT =~ ^[0-9]+$ ]] || die "timeouts must be whole seconds"
+(( EUID == 0 )) || log "warning: not root; /boot/vmlinuz-* is usually mode 0600"
+
+VMLINUZ=/boot/vmlinuz-$KVER
+MODDIR=/lib/modules/$KVER
+[[ -e $VMLINUZ ]] || die "no kernel $VMLINUZ: install linux-image-$KVER (apt-get install linux-image-$KVER)"
+[[ -r $VMLINUZ ]] || die "$VMLINUZ is not readable: run as root"
+[[ -f $MODDIR/modules.dep ]] || die "no $MODDIR/modules.dep: the modules of linux-image-$KVER are not installed"
+
+need() { command -v "$1" >/dev/null || die "'$1' not found: apt-get install $2"; }
+need qemu-system-x86_64 qemu-system-x86
+need busybox busybox-static
+need cpio cpio
+need depmod kmod
+need xtables-legacy-multi iptables
+need xtables-nft-multi iptables
+need ip iproute2
+need socat socat
+need tcpdump tcpdump
+need pppd ppp
+need pppoe-server pppoe
+need ldd libc-bin
+busybox --list-full >/dev/null 2>&1 || die "busybox lacks --list-full: apt-get install busybox-static"
+
+for d in "$XTLIB" "$TOOLS"; do
+	[[ -z $d || $d == none || -d $d ]] || die "no such directory: $d"
+done
+[[ -d $TESTS ]] || die "no such tests directory: $TESTS"
+check_ko() {
+	local ko=$1 vm
+	[[ -f $ko ]] || die "no such module: $ko"
+	vm=$(modinfo -F vermagic "$ko" 2>/dev/null) || die "$ko is not a kernel module"
+	[[ $vm == "$KVER "* ]] || die "$ko was built for '${vm%% *}', not $KVER"
+}
+[[ -z $MODULE || $MODULE == none ]] || check_ko "$MODULE"
+for m in "${EXTRA_MODULES[@]}"; do check_ko "$m"; done
+
+mkdir -p "$CACHE" || die "cannot create cache directory $CACHE"
+CACHE=$(cd "$CACHE" && pwd)
+
+# ------------------------------------------------- what goes in the image --
+# Host programs: path or name; missing required ones are fatal.
+REQUIRED_BINS=(
+	bash timeout ip ss tc bridge nstat
+	xtables-legacy-multi xtables-nft-multi
+	kmod socat tcpdump pppd pppoe-server pppoe
+)
+OPTIONAL_BINS=(nft trafgen mausezahn ethtool strace conntrack ping tracepath stdbuf)
+
+# Kernel modules the tests need; a name may be a module or an alias.
+REQUIRED_MODULES=(
+	veth dummy bridge sch_netem
+	x_tables ip_tables ip6_tables
+	iptable_filter iptable_mangle iptable_raw iptable_nat
+	ip6table_filter ip6table_mangle ip6table_raw ip6table_nat
+	nf_tables nft_compat nft_chain_nat
+	xt_tcpmss xt_TCPMSS xt_tcpudp xt_length xt_policy xt_LOG xt_conntrack
+	xt_multiport xt_mark xt_comment xt_u32
+	nf_conntrack nf_defrag_ipv4 nf_defrag_ipv6
+	xfrm_user xfrm_algo esp4 esp6 xfrm4_tunnel xfrm6_tunnel tunnel4 tunnel6
+	xfrm_interface ip_vti ip6_vti
+	authenc authencesn cbc aes_generic des3_ede des_generic
+	sha1_generic sha256_generic sha512_generic hmac gcm ghash_generic ctr
+	seqiv echainiv chacha20poly1305 chacha_generic poly1305_generic
+	drbg jitterentropy_rng crc32c_generic libcrc32c cryptomgr
+	slhc ppp_generic pppox pppoe ppp_async
+	ipv6
+)
+OPTIONAL_MODULES=(af_key aesni_intel ifb macvlan ipvlan tun xfrm_ipcomp udp_tunnel)
+# Whole directories of modules, so any match, target or qdisc can autoload.
+MODULE_DIRS=(
+	net/netfilter net/ipv4 net/ipv6 net/xfrm net/key net/sched net/bridge
+	net/802 net/llc crypto arch/x86/crypto lib/crypto lib drivers/net/ppp
+)
+
+# ------------------------------------------------------------- helpers --
+ROOT=
+# install_path HOSTPATH: copy a file (or a symlink and what it points to) to
+# the same canonical place under $ROOT.
+install_path() {
+	local src=$1 dir base dst target
+	[[ -e $src || -L $src ]] || return 1
+	dir=$(readlink -f "$(dirname "$src")")
+	base=$(basename "$src")
+	dst=$ROOT$dir/$base
+	[[ -e $dst || -L $dst ]] && return 0
+	mkdir -p "$ROOT$dir"
+	if [[ -L $src ]]; then
+		target=$(readlink "$src")
+		ln -s "$target" "$dst"
+		[[ $target == /* ]] || target=$dir/$target
+		install_path "$target"
+	elif [[ -d $src ]]; then
+		mkdir -p "$dst"
+	else
+		cp -p "$src" "$dst"
+	fi
+}
+
+# install_elf HOSTPATH: the file plus its shared libraries.
+install_elf() {
+	local f=$1 lib
+	install_path "$f" || return 1
+	while read -r lib; do
+		install_path "$lib"
+	done < <(ldd "$f" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p')
+	return 0
+}
+
+# The module closure: prints "path" lines for modules to copy and
+# "MISSING name" / "BUILTIN name" lines.  Reads modules.dep, modules.softdep,
+# modules.alias, modules.builtin and the builtin aliases.
+resolve_modules() { # WANTFILE
+	local want=$1
+	awk -v want="$want" '
+	function norm(n) { sub(/.*\//, "", n); sub(/\.ko(\.(xz|gz|zst))?$/, "", n); gsub(/-/, "_", n); return n }
+	FILENAME ~ /modules\.dep$/ {
+		p = $1; sub(/:$/, "", p); n = norm(p); path[n] = p
+		d = ""; for (i = 2; i <= NF; i++) d = d " " norm($i); deps[n] = d; next
+	}
+	FILENAME ~ /modules\.softdep$/ && $1 == "softdep" {
+		n = norm($2); for (i = 3; i <= NF; i++) if ($i != "pre:" && $i != "post:") soft[n] = soft[n] " " $i; next
+	}
+	FILENAME ~ /modules\.alias$/ && $1 == "alias" { alias[$2] = alias[$2] " " norm($3); next }
+	FILENAME ~ /modules\.builtin$/ { builtin[norm($1)] = 1; next }
+	FILENAME ~ /builtin-aliases$/ {
+		# name.alias=value
+		split($0, a, "="); m = a[1]; sub(/\.alias$/, "", m); balias[a[2]] = balias[a[2]] " " norm(m); next
+	}
+	FILENAME == want { q[++nq] = $1; opt[$1] = $2; next }
+	END {
+		for (i = 1; i <= nq; i++) {
+			raw = q[i]; n = norm(raw)
+			if (raw in seen) continue; seen[raw] = 1
+			if (n in seen2) continue; seen2[n] = 1
+			if (n in builtin) {
+				print "BUILTIN " n
+				m = split(soft[n], s, " "); for (j = 1; j <= m; j++) q[++nq] = s[j]
+				continue
+			}
+			if (n in path) {
+				print "PATH " path[n]
+				m = split(deps[n], s, " "); for (j = 1; j <= m; j++) q[++nq] = s[j]
+				m = split(soft[n], s, " "); for (j = 1; j <= m; j++) q[++nq] = s[j]
+				continue
+			}
+			if ((raw in alias) || (raw in balias)) {
+				m = split(alias[raw] " " balias[raw], s, " "); for (j = 1; j <= m; j++) q[++nq] = s[j]
+				continue
+			}
+			if (opt[raw] != "optional") print "MISSING " raw
+			else print "ABSENT " raw
+		}
+	}' "$MODDIR/modules.dep" "$MODDIR/modules.softdep" "$MODDIR/modules.alias" \
+	   "$MODDIR/modules.builtin" "$2" "$want"
+}
+
+# ------------------------------------------------------------ the base --
+# Everything that does not change from run to run, keyed by kernel and by
+# the host files it is made of.
+resolve_bins() {
+	local b p
+	for b in "${REQUIRED_BINS[@]}"; do
+		p=$(command -v "$b") || die "required program '$b' not found on the host"
+		echo "R $p"
+	done
+	for b in "${OPTIONAL_BINS[@]}" "${HOST_BINS[@]}"; do
+		if p=$(command -v "$b"); then echo "O $p"; else echo "X $b"; fi
+	done
+}
+BINS=$(resolve_bins) || exit 1
+
+cache_key() {
+	{
+		echo "$KVER"
+		sha256sum "${BASH_SOURCE[0]}"
+		echo "$BINS"
+		stat -L -c '%n %s %Y' "$MODDIR/modules.dep" "$MODDIR/modules.builtin" \
+			$(awk '{print $2}' <<<"$BINS" | grep ^/) "$(command -v busybox)" 2>/dev/null
+		ls -l --time-style=+%s /usr/lib/x86_64-linux-gnu/xtables 2>/dev/null
+	} | sha256sum | cut -c1-16
+}
+KEY=$(cache_key)
+BASE=$CACHE/base-$KVER-$KEY
+
+build_base() {
+	local tmp=$1 b kind p m line xtdir plugdir
+	ROOT=$tmp/root
+	mkdir -p "$ROOT"/{usr/bin,usr/sbin,usr/lib,usr/lib64,usr/local/bin,usr/local/sbin,etc,proc,sys,dev,tmp,run,root,var,tests}
+	ln -s usr/bin "$ROOT/bin"
+	ln -s usr/sbin "$ROOT/sbin"
+	ln -s usr/lib "$ROOT/lib"
+	ln -s usr/lib64 "$ROOT/lib64"
+	ln -s /run "$ROOT/var/run"
+	mkdir -p "$ROOT"/var/{lock,log,tmp} "$ROOT"/etc/ppp "$ROOT"/usr/local/lib/ipsecmss
+	chmod 1777 "$ROOT/tmp" "$ROOT/var/tmp"
+
+	# Host programs first, so they win over busybox applets.
+	while read -r kind p; do
+		case $kind in
+		R|O) install_elf "$p" || die "cannot copy $p" ;;
+		X) log "optional program '$p' not on the host, not in the image" ;;
+		esac
+	done <<<"$BINS"
+	# modprobe & co. are kmod; iptables & co. are the two multi binaries.
+	for b in modprobe insmod rmmod lsmod depmod modinfo; do
+		ln -sf ../bin/kmod "$ROOT/usr/sbin/$b"
+	done
+	for b in iptables ip6tables; do
+		for s in "" -save -restore; do
+			ln -sf xtables-legacy-multi "$ROOT/usr/sbin/$b-legacy$s"
+			ln -sf xtables-nft-multi "$ROOT/usr/sbin/$b-nft$s"
+			ln -sf xtables-legacy-multi "$ROOT/usr/sbin/$b$s"
+		done
+	done
+	for b in iptables-translate ip6tables-translate iptables-restore-translate \
+		 ip6tables-restore-translate ebtables-nft ebtables-nft-save ebtables-nft-restore \
+		 arptables-nft arptables-nft-save arptables-nft-restore xtables-monitor; do
+		ln -sf xtables-nft-multi "$ROOT/usr/sbin/$b"
+	done
+	ln -sf xtables-legacy-multi "$ROOT/usr/sbin/iptables-xml"
+
+	# Stock iptables extensions and whatever libraries they link.
+	xtdir=/usr/lib/x86_64-linux-gnu/xtables
+	[[ -d $xtdir ]] || die "no $xtdir: apt-get install iptables"
+	for p in "$xtdir"/*; do install_elf "$p"; done
+
+	# pppd plugins (pppd --version names the directory).
+	plugdir=/usr/lib/pppd/$(pppd --version 2>&1 | awk '/version/ {print $3}')
+	if [[ -d $plugdir ]]; then
+		for p in "$plugdir"/*; do install_elf "$p"; done
+	else
+		log "pppd plugin directory $plugdir not found"
+	fi
+
+	# Data files some programs read.
+	for p in /etc/protocols /etc/services /etc/ethertypes /etc/iproute2 /usr/share/iproute2 \
+		 /usr/lib/tc /etc/ppp/pppoe-server-options; do
+		[[ -e $p ]] || continue
+		mkdir -p "$ROOT$(dirname "$p")"
+		cp -a "$p" "$ROOT$p"
+	done
+	: > "$ROOT/etc/ppp/options"
+	cat > "$ROOT/etc/passwd" <<-'EOF'
+	root:x:0:0:root:/root:/bin/bash
+	tcpdump:x:101:101::/nonexistent:/usr/sbin/nologin
+	nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+	EOF
+	cat > "$ROOT/etc/group" <<-'EOF'
+	root:x:0:
+	tty:x:5:
+	tcpdump:x:101:
+	nogroup:x:65534:
+	EOF
+	printf 'passwd: files\ngroup: files\nshadow: files\nhosts: files\nprotocols: files\nservices: files\n' \
+		> "$ROOT/etc/nsswitch.conf"
+	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' > "$ROOT/etc/hosts"
+	echo ipsecmss-vm > "$ROOT/etc/hostname"
+
+	# Busybox and its applets, where no real program took the name.
+	install_path "$(command -v busybox)"
+	local bb
+	bb=$(readlink -f "$(command -v busybox)")
+	[[ $bb == /usr/bin/busybox ]] || { mkdir -p "$ROOT/usr/bin"; cp -p "$bb" "$ROOT/usr/bin/busybox"; }
+	while read -r p; do
+		case $p in
+		bin/*|usr/bin/*) p=usr/bin/${p##*/} ;;
+		sbin/*|usr/sbin/*) p=usr/sbin/${p##*/} ;;
+		*) continue ;;
+		esac
+		local name=${p##*/}
+		[[ -e $ROOT/usr/bin/$name || -e $ROOT/usr/sbin/$name || -L $ROOT/usr/bin/$name || -L $ROOT/usr/sbin/$name ]] && continue
+		ln -s /usr/bin/busybox "$ROOT/$p"
+	done < <(busybox --list-full)
+
+	# Kernel modules.
+	local want=$tmp/want badd=$tmp/builtin-aliases kdst=$ROOT/usr/lib/modules/$KVER
+	{
+		printf '%s required\n' "${REQUIRED_MODULES[@]}"
+		printf '%s optional\n' "${OPTIONAL_MODULES[@]}"
+		for d in "${MODULE_DIRS[@]}"; do
+			[[ -d $MODDIR/kernel/$d ]] || continue
+			find "$MODDIR/kernel/$d" -name '*.ko*' -printf '%f optional\n'
+		done
+	} > "$want"
+	if [[ -f $MODDIR/modules.builtin.modinfo ]]; then
+		tr '\0' '\n' < "$MODDIR/modules.builtin.modinfo" | grep '\.alias=' > "$badd"
+	else
+		: > "$badd"
+	fi
+	resolve_modules "$want" "$badd" > "$tmp/resolved" || die "module resolution failed"
+	mkdir -p "$kdst"
+	local n=0
+	while read -r kind p; do
+		case $kind in
+		PATH) mkdir -p "$kdst/$(dirname "$p")"; cp -p "$MODDIR/$p" "$kdst/$p"; n=$((n + 1)) ;;
+		MISSING) log "kernel $KVER has no module '$p' (neither built in nor modular): tests needing it will fail" ;;
+		esac
+	done < "$tmp/resolved"
+	log "$n modules copied; built in: $(awk '$1=="BUILTIN"{printf "%s ", $2}' "$tmp/resolved")"
+	for p in modules.builtin modules.builtin.modinfo modules.order; do
+		[[ -f $MODDIR/$p ]] && cp -p "$MODDIR/$p" "$kdst/$p"
+	done
+	depmod -b "$ROOT" "$KVER" || die "depmod -b failed"
+
+	(cd "$ROOT" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$tmp/base.cpio" \
+		|| die "cpio failed"
+}
+
+if [[ ! -f $BASE/base.cpio ]]; then
+	exec 9>"$CACHE/.lock-$KVER"
+	flock 9
+	if [[ ! -f $BASE/base.cpio ]]; then
+		log "building initramfs base for $KVER in $BASE"
+		t0=$SECONDS
+		tmp=$(mktemp -d "$CACHE/.build-XXXXXX")
+		build_base "$tmp"
+		rm -rf "$CACHE/base-$KVER-"*
+		mv "$tmp" "$BASE" || die "cannot move $tmp to $BASE"
+		log "base built in $((SECONDS - t0)) s ($(du -sh "$BASE/base.cpio" | cut -f1))"
+	fi
+	exec 9>&-
+fi
+
+# ---------------------------------------------------------- per run --
+RUN=$(mktemp -d "$CACHE/.run-XXXXXX") || die "mktemp failed"
+QPID=
+cleanup() { rm -rf "$RUN"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+OV=$RUN/overlay
+mkdir -p "$OV/usr/local/bin" "$OV/tests" "$OV/etc" "$OV/usr/lib/x86_64-linux-gnu/xtables" \
+	 "$OV/usr/local/lib/ipsecmss"
+ROOT=$OV
+
+install -m 0755 "$HERE/init.sh" "$OV/init"
+install -m 0644 "$HERE/lib.sh" "$OV/usr/local/lib/ipsecmss/lib.sh"
+
+# Tests: the directory as it is, symlinks followed; lib.sh next to them.
+cp -rL "$TESTS/." "$OV/tests/" || die "cannot copy $TESTS"
+[[ -e $OV/tests/lib.sh ]] || install -m 0644 "$HERE/lib.sh" "$OV/tests/lib.sh"
+
+if [[ -n $TOOLS && $TOOLS != none ]]; then
+	for p in "$TOOLS"/*; do
+		[[ -f $p ]] || continue
+		cp -L "$p" "$OV/usr/local/bin/"
+		# A compiled tool may need a library the base does not have.
+		[[ $(head -c4 "$p" | tail -c3) == ELF ]] || continue
+		while read -r lib; do
+			[[ -e $BASE/root$lib ]] || install_path "$lib"
+		done < <(ldd "$p" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p')
+	done
+fi
+if [[ -n $XTLIB && $XTLIB != none ]]; then
+	n=0
+	for p in "$XTLIB"/*.so; do
+		[[ -f $p ]] || continue
+		cp -L "$p" "$OV/usr/lib/x86_64-linux-gnu/xtables/"; n=$((n + 1))
+	done
+	((n)) || log "warning: no *.so in $XTLIB"
+fi
+
+# Modules under test go to updates/; depmod on a hard-linked copy of the
+# base's module tree, then only the new index files go in the overlay.
+KOS=()
+[[ -z $MODULE || $MODULE == none ]] || KOS+=("$MODULE")
+KOS+=("${EXTRA_MODULES[@]}")
+if ((${#KOS[@]})); then
+	ST=$RUN/depmod
+	mkdir -p "$ST/lib/modules"
+	cp -al "$BASE/root/usr/lib/modules/$KVER" "$ST/lib/modules/$KVER"
+	for f in "$ST/lib/modules/$KVER"/modules.*; do cp --remove-destination "$BASE/root/usr/lib/modules/$KVER/${f##*/}" "$f"; done
+	mkdir -p "$ST/lib/modules/$KVER/updates"
+	for m in "${KOS[@]}"; do cp "$m" "$ST/lib/modules/$KVER/updates/"; done
+	depmod -b "$ST" "$KVER" || die "depmod failed for the modules under test"
+	mkdir -p "$OV/usr/lib/modules/$KVER"
+	cp -a "$ST/lib/modules/$KVER/updates" "$ST/lib/modules/$KVER"/modules.* "$OV/usr/lib/modules/$KVER/"
+fi
+
+{
+	printf 'KVER=%q\n' "$KVER"
+	printf 'TEST_TIMEOUT=%q\n' "$TEST_TIMEOUT"
+	printf 'ONLY=%q\n' "${ONLY[*]}"
+	printf 'MODULE_UNDER_TEST=%q\n' "$([[ -z $MODULE || $MODULE == none ]] || basename "$MODULE")"
+} > "$OV/etc/ipsecmss-vm.conf"
+
+# Overlay paths must not replace the base's symlinks (bin, lib, var/run):
+# the kernel's unpacker would delete a symlink to make room for a directory.
+(cd "$OV" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$RUN/overlay.cpio" \
+	|| die "cpio failed"
+cat "$BASE/base.cpio" "$RUN/overlay.cpio" > "$RUN/initrd.cpio"
+
+# ---------------------------------------------------------------- boot --
+LOG=${IPSECMSS_VM_LOG:-$CACHE/vm-$KVER.log}
+mkdir -p "$(dirname "$LOG")"
+APPEND="console=ttyS0 panic=-1 panic_on_warn=1 oops=panic quiet loglevel=4 log_buf_len=4M"
+APPEND+=" mitigations=off random.trust_cpu=on tsc=unstable $APPEND_EXTRA"
+
+QEMU=(qemu-system-x86_64 -accel tcg -cpu max -m "$MEM" -smp 1 -nographic -no-reboot -nic none
+      -kernel "$VMLINUZ" -initrd "$RUN/initrd.cpio" -append "$APPEND" "${QEMU_ARGS[@]}")
+log "booting $KVER (timeout ${TIMEOUT}s), log in $LOG"
+t0=$(date +%s.%N)
+timeout -k 10 "$TIMEOUT" "${QEMU[@]}" < /dev/null 2>&1 | tee "$LOG"
+rcs=("${PIPESTATUS[@]}")
+t1=$(date +%s.%N)
+elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+
+clean=$(tr -d '\r' < "$LOG")
+result=$(grep -a '^IPSECMSS-VM-RESULT:' <<<"$clean" | tail -n1)
+status=1
+if grep -aqx 'IPSECMSS-VM-SUCCESS' <<<"$clean"; then
+	status=0
+fi
+if [[ -z $result ]]; then
+	why="no result from the guest"
+	((rcs[0] == 124)) && why="VM timed out after ${TIMEOUT}s"
+	grep -aq 'Kernel panic' <<<"$clean" && why="kernel panic"
+	pass=$(grep -acE '^ok [0-9]+ .*' <<<"$clean" | head -1)
+	skip=$(grep -acE '^ok [0-9]+ .*# SKIP' <<<"$clean")
+	fail=$(grep -acE '^not ok [0-9]+ ' <<<"$clean")
+	log "$why"
+	result="IPSECMSS-VM-RESULT: $((pass - skip)) passed, $((fail + 1)) failed, $skip skipped"
+	status=1
+fi
+log "VM ran ${elapsed}s, qemu exit ${rcs[0]}, log: $LOG"
+echo "$result"
+exit $status
