@@ -12,6 +12,7 @@
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
+#include <linux/udp.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/x_tables.h>
 #include <net/checksum.h>
@@ -20,9 +21,11 @@
 #include <net/ipv6.h>
 #include <net/route.h>
 #include <net/xfrm.h>
+#include <crypto/aead.h>
 
 #include "xt_IPSECMSS.h"
 #include "ipsecmss_core.h"
+#include "ipsecmss_stats.h"
 #include "compat.h"
 
 MODULE_LICENSE("GPL");
@@ -54,39 +57,201 @@ static unsigned int ipsecmss_forward_mtu(const struct sk_buff *skb)
 }
 
 /*
- * The MTU toward the packet's source, which the peer's segments will
- * take back.  A plain route lookup: no protocol in the flow, so no xfrm
- * policy lookup, which is right for the outer route of a tunnel.
+ * The route toward the packet's source, which the peer's segments will
+ * take back: a plain lookup (no protocol in the flow, so no xfrm policy
+ * lookup).  The caller releases it.
  */
+static struct dst_entry *ipsecmss_reverse_route(struct net *net,
+						const struct sk_buff *skb,
+						struct flowi *fl, bool ipv6)
+{
+	struct dst_entry *dst = NULL;
+
+	memset(fl, 0, sizeof(*fl));
+	if (ipv6)
+		fl->u.ip6.daddr = ipv6_hdr(skb)->saddr;
+	else
+		fl->u.ip4.daddr = ip_hdr(skb)->saddr;
+
+	if (nf_route(net, &dst, fl, false, ipv6 ? NFPROTO_IPV6 : NFPROTO_IPV4))
+		return NULL;
+	return dst;
+}
+
 static unsigned int ipsecmss_reverse_mtu(struct net *net,
 					 const struct sk_buff *skb, bool ipv6)
 {
-	struct dst_entry *dst = NULL;
-	unsigned int mtu = 0;
+	struct dst_entry *dst;
+	unsigned int mtu;
 	struct flowi fl;
 
-	memset(&fl, 0, sizeof(fl));
-	if (ipv6)
-		fl.u.ip6.daddr = ipv6_hdr(skb)->saddr;
-	else
-		fl.u.ip4.daddr = ip_hdr(skb)->saddr;
+	dst = ipsecmss_reverse_route(net, skb, &fl, ipv6);
+	if (!dst)
+		return 0;
+	mtu = dst_mtu(dst);
+	dst_release(dst);
+	return mtu;
+}
 
-	if (nf_route(net, &dst, &fl, false, ipv6 ? NFPROTO_IPV6 :
-			NFPROTO_IPV4) == 0 && dst) {
-		mtu = dst_mtu(dst);
-		dst_release(dst);
+/*
+ * Describe the ESP SA @x for the core, or fail for anything the core's
+ * model does not cover.  The header length the kernel computed for the
+ * SA must agree with the parts, so a transform sized differently than we
+ * think is never guessed at.
+ */
+static bool ipsecmss_esp_params(const struct xfrm_state *x,
+				struct ipsecmss_esp *esp)
+{
+	const struct xfrm_type *type = READ_ONCE(x->type);
+	unsigned int ip_hdr_len;
+	struct crypto_aead *aead;
+
+	if (!type || type->proto != IPPROTO_ESP || !x->data)
+		return false;
+	if (x->props.mode != XFRM_MODE_TUNNEL &&
+	    x->props.mode != XFRM_MODE_TRANSPORT)
+		return false;
+
+	aead = x->data;
+	ip_hdr_len = x->props.family == AF_INET6 ? sizeof(struct ipv6hdr) :
+						   sizeof(struct iphdr);
+	memset(esp, 0, sizeof(*esp));
+	esp->transport = x->props.mode == XFRM_MODE_TRANSPORT;
+	if (esp->transport)
+		esp->inner_hdr = ip_hdr_len;
+	else
+		esp->outer_hdr = ip_hdr_len;
+	if (x->encap) {
+		if (x->encap->encap_type != UDP_ENCAP_ESPINUDP)
+			return false;
+		esp->encap_hdr = sizeof(struct udphdr);
+	}
+	esp->iv = crypto_aead_ivsize(aead);
+	esp->block = crypto_aead_blocksize(aead);
+	esp->icv = crypto_aead_authsize(aead);
+
+	return esp->outer_hdr + esp->encap_hdr + IPSECMSS_ESP_HDR + esp->iv ==
+	       x->props.header_len;
+}
+
+/*
+ * The largest inner packet a route carries: for an xfrm bundle, the outer
+ * path's MTU less each SA's exact ESP cost, applied from the outermost
+ * transform inward; for a plain route, its MTU.  0 when it cannot be told.
+ */
+static unsigned int ipsecmss_route_inner_mtu(const struct dst_entry *dst,
+					     enum ipsecmss_stat *why)
+{
+	const struct xfrm_state *xs[XFRM_MAX_DEPTH];
+	struct ipsecmss_esp esp;
+	unsigned int mtu, n = 0;
+
+	if (dst->flags & DST_XFRM_QUEUE) {
+		*why = IPSECMSS_STAT_NO_SA;
+		return 0;
+	}
+	for (; dst->xfrm; dst = xfrm_dst_child(dst)) {
+		if (n == XFRM_MAX_DEPTH) {
+			*why = IPSECMSS_STAT_UNKNOWN_XFRM;
+			return 0;
+		}
+		xs[n++] = dst->xfrm;
+	}
+	mtu = dst_mtu(dst);	/* the path: the outer route */
+	while (n--) {
+		if (READ_ONCE(xs[n]->km.state) != XFRM_STATE_VALID) {
+			*why = IPSECMSS_STAT_NO_SA;
+			return 0;
+		}
+		if (!ipsecmss_esp_params(xs[n], &esp)) {
+			*why = IPSECMSS_STAT_UNKNOWN_XFRM;
+			return 0;
+		}
+		mtu = ipsecmss_esp_inner_max(mtu, &esp);
+		if (!mtu) {
+			*why = IPSECMSS_STAT_UNKNOWN_XFRM;
+			return 0;
+		}
 	}
 	return mtu;
 }
 
-/* The largest MSS the rule allows for this packet; 0 leaves it alone. */
+/*
+ * The leg the peer's segments take back: the reverse flow, ports and
+ * protocol filled in so that the xfrm policy lookup happens and returns
+ * the bundle those segments will use.
+ */
+static unsigned int ipsecmss_reverse_inner_mtu(struct net *net,
+					       const struct sk_buff *skb,
+					       const struct tcphdr *th,
+					       bool ipv6,
+					       enum ipsecmss_stat *why)
+{
+	struct dst_entry *dst;
+	unsigned int mtu;
+	struct flowi fl;
+
+	dst = ipsecmss_reverse_route(net, skb, &fl, ipv6);
+	if (!dst) {
+		*why = IPSECMSS_STAT_NO_ROUTE;
+		return 0;
+	}
+	if (ipv6) {
+		fl.u.ip6.saddr = ipv6_hdr(skb)->daddr;
+		fl.u.ip6.flowi6_proto = IPPROTO_TCP;
+		fl.u.ip6.fl6_sport = th->dest;
+		fl.u.ip6.fl6_dport = th->source;
+	} else {
+		fl.u.ip4.saddr = ip_hdr(skb)->daddr;
+		fl.u.ip4.flowi4_proto = IPPROTO_TCP;
+		fl.u.ip4.fl4_sport = th->dest;
+		fl.u.ip4.fl4_dport = th->source;
+	}
+	/* On error xfrm_lookup() has released the plain route. */
+	dst = xfrm_lookup(net, dst, &fl, NULL, 0);
+	if (IS_ERR(dst)) {
+		*why = IPSECMSS_STAT_NO_SA;
+		return 0;
+	}
+	mtu = ipsecmss_route_inner_mtu(dst, why);
+	dst_release(dst);
+	return mtu;
+}
+
+static unsigned int ipsecmss_auto_clamp(const struct sk_buff *skb,
+					const struct xt_action_param *par,
+					bool ipv6, enum ipsecmss_stat *why)
+{
+	const struct dst_entry *dst = skb_dst(skb);
+	unsigned int fwd, rev, thoff = par->thoff;
+	
+	struct tcphdr th_buf;
+	const struct tcphdr *th;
+
+	th = skb_header_pointer(skb, thoff, sizeof(th_buf), &th_buf);
+	if (!th || !dst)
+		return 0;
+	fwd = ipsecmss_route_inner_mtu(dst, why);
+	if (!fwd)
+		return 0;
+	rev = ipsecmss_reverse_inner_mtu(xt_net(par), skb, th, ipv6, why);
+	if (!rev)
+		return 0;
+	return ipsecmss_mss_for_mtu(min(fwd, rev), 0, ipv6);
+}
+
+/*
+ * The largest MSS the rule allows for this packet; 0 leaves it alone,
+ * with the reason in *@why.
+ */
 static unsigned int ipsecmss_clamp_value(const struct sk_buff *skb,
 					 const struct xt_action_param *par,
-					 bool ipv6)
+					 bool ipv6, enum ipsecmss_stat *why)
 {
 	const struct xt_ipsecmss_tginfo *info = par->targinfo;
 	unsigned int fwd, rev;
 
+	*why = IPSECMSS_STAT_NO_ROUTE;
 	switch (info->mode) {
 	case XT_IPSECMSS_MODE_SET_MSS:
 		return info->mss;
@@ -98,6 +263,8 @@ static unsigned int ipsecmss_clamp_value(const struct sk_buff *skb,
 		if (!rev)
 			return 0;
 		return ipsecmss_mss_for_mtu(min(fwd, rev), info->overhead, ipv6);
+	case XT_IPSECMSS_MODE_PMTU_AUTO:
+		return ipsecmss_auto_clamp(skb, par, ipv6, why);
 	default:
 		return 0;
 	}
@@ -165,35 +332,32 @@ static void ipsecmss_fix_csum(struct sk_buff *skb, struct tcphdr *th,
 					 htons(seglen + edit->grow), true);
 }
 
-static unsigned int ipsecmss_tg(struct sk_buff *skb,
-				const struct xt_action_param *par, bool ipv6)
+static const enum ipsecmss_stat ipsecmss_outcome_stat[IPSECMSS_OUTCOME_MAX] = {
+	[IPSECMSS_LOWERED]	= IPSECMSS_STAT_LOWERED,
+	[IPSECMSS_ALREADY_LOW]	= IPSECMSS_STAT_ALREADY_LOW,
+	[IPSECMSS_INSERTED]	= IPSECMSS_STAT_INSERTED,
+	[IPSECMSS_NO_ROOM]	= IPSECMSS_STAT_NO_ROOM,
+	[IPSECMSS_MALFORMED]	= IPSECMSS_STAT_MALFORMED,
+	[IPSECMSS_NOT_SYN]	= IPSECMSS_STAT_MALFORMED,
+};
+
+/* Clamp the SYN's header in place; the outcome says what was done. */
+static enum ipsecmss_outcome ipsecmss_mangle(const struct net *net,
+					     struct sk_buff *skb,
+					     unsigned int thoff,
+					     unsigned int clamp, bool ipv6)
 {
-	unsigned int thoff = par->thoff, seglen, hdrlen, clamp, insert;
+	unsigned int seglen = skb->len - thoff, hdrlen, insert;
 	enum ipsecmss_outcome outcome;
 	struct ipsecmss_edit edit;
-	u8 flags_buf;
-	const u8 *flags;
 	struct tcphdr *th;
 
-	/* A non-first fragment has no TCP header to look at. */
-	if (par->fragoff || skb->len < thoff + sizeof(struct tcphdr))
-		return XT_CONTINUE;
-	flags = skb_header_pointer(skb, thoff + IPSECMSS_TCP_FLAGS_OFF,
-				   sizeof(flags_buf), &flags_buf);
-	if (!flags || !ipsecmss_is_syn(*flags))
-		return XT_CONTINUE;
-
-	clamp = ipsecmss_clamp_value(skb, par, ipv6);
-	if (!clamp)
-		return XT_CONTINUE;
-
-	/* Only the header is rewritten; the core learns of a payload from
-	 * the segment being longer than the longest header.
+	/* Only the header is made writable; the core learns of a payload
+	 * from the segment being longer than the longest header.
 	 */
-	seglen = skb->len - thoff;
 	hdrlen = min_t(unsigned int, seglen, IPSECMSS_TCP_HDR_MAX);
 	if (skb_ensure_writable(skb, thoff + hdrlen))
-		return XT_CONTINUE;
+		return IPSECMSS_NO_ROOM;
 
 	insert = ipv6 ? IPSECMSS_DEFAULT_MSS_V6 : IPSECMSS_DEFAULT_MSS_V4;
 	th = (struct tcphdr *)(skb_network_header(skb) + thoff);
@@ -209,8 +373,39 @@ static unsigned int ipsecmss_tg(struct sk_buff *skb,
 		__skb_put(skb, edit.grow);
 		ipsecmss_fix_ip_len(skb, edit.grow, ipv6);
 	}
-	if (outcome == IPSECMSS_LOWERED || outcome == IPSECMSS_INSERTED)
+	if (outcome == IPSECMSS_LOWERED || outcome == IPSECMSS_INSERTED) {
 		ipsecmss_fix_csum(skb, th, seglen, &edit);
+		ipsecmss_stat_last_mss(net, ipv6, edit.new_mss);
+	}
+	return outcome;
+}
+
+static unsigned int ipsecmss_tg(struct sk_buff *skb,
+				const struct xt_action_param *par, bool ipv6)
+{
+	const struct net *net = xt_net(par);
+	enum ipsecmss_stat why = IPSECMSS_STAT_NO_ROUTE;
+	unsigned int thoff = par->thoff, clamp;
+	enum ipsecmss_outcome outcome;
+	u8 flags_buf;
+	const u8 *flags;
+
+	/* A non-first fragment has no TCP header to look at. */
+	if (par->fragoff || skb->len < thoff + sizeof(struct tcphdr))
+		return XT_CONTINUE;
+	flags = skb_header_pointer(skb, thoff + IPSECMSS_TCP_FLAGS_OFF,
+				   sizeof(flags_buf), &flags_buf);
+	if (!flags || !ipsecmss_is_syn(*flags))
+		return XT_CONTINUE;
+
+	ipsecmss_stat_inc(net, ipv6, IPSECMSS_STAT_SYN);
+	clamp = ipsecmss_clamp_value(skb, par, ipv6, &why);
+	if (!clamp) {
+		ipsecmss_stat_inc(net, ipv6, why);
+		return XT_CONTINUE;
+	}
+	outcome = ipsecmss_mangle(net, skb, thoff, clamp, ipv6);
+	ipsecmss_stat_inc(net, ipv6, ipsecmss_outcome_stat[outcome]);
 	return XT_CONTINUE;
 }
 
@@ -262,8 +457,11 @@ static int ipsecmss_tg_check(const struct xt_tgchk_param *par)
 		}
 		return ipsecmss_check_pmtu_hooks(par);
 	case XT_IPSECMSS_MODE_PMTU_AUTO:
-		pr_info_ratelimited("--clamp-to-pmtu-minus-overhead auto is not supported by this module\n");
-		return -EOPNOTSUPP;
+		if (info->mss || info->overhead) {
+			pr_info_ratelimited("--clamp-to-pmtu-minus-overhead auto takes no number\n");
+			return -EINVAL;
+		}
+		return ipsecmss_check_pmtu_hooks(par);
 	default:
 		pr_info_ratelimited("unknown mode %u\n", info->mode);
 		return -EINVAL;
@@ -297,13 +495,21 @@ static struct xt_target ipsecmss_tg_reg[] __read_mostly = {
 
 static int __init ipsecmss_tg_init(void)
 {
-	return xt_register_targets(ipsecmss_tg_reg,
-				   ARRAY_SIZE(ipsecmss_tg_reg));
+	int ret;
+
+	ret = ipsecmss_stats_init();
+	if (ret)
+		return ret;
+	ret = xt_register_targets(ipsecmss_tg_reg, ARRAY_SIZE(ipsecmss_tg_reg));
+	if (ret)
+		ipsecmss_stats_exit();
+	return ret;
 }
 
 static void __exit ipsecmss_tg_exit(void)
 {
 	xt_unregister_targets(ipsecmss_tg_reg, ARRAY_SIZE(ipsecmss_tg_reg));
+	ipsecmss_stats_exit();
 }
 
 module_init(ipsecmss_tg_init);
