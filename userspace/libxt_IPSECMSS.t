@@ -1,0 +1,33 @@
+:FORWARD,OUTPUT,POSTROUTING
+*mangle
+-j IPSECMSS;;FAIL
+-p tcp -j IPSECMSS;;FAIL
+-j IPSECMSS --set-mss 1344;;FAIL
+-p udp -j IPSECMSS --set-mss 1344;;FAIL
+-p tcp -j IPSECMSS --set-mss 1344;=;OK
+-p tcp -j IPSECMSS --set-mss 1;=;OK
+-p tcp -j IPSECMSS --set-mss 65535;=;OK
+-p tcp -j IPSECMSS --set-mss 0x540;-p tcp -j IPSECMSS --set-mss 1344;OK
+-p tcp -j IPSECMSS --set-mss 0;;FAIL
+-p tcp -j IPSECMSS --set-mss 65536;;FAIL
+-p tcp -j IPSECMSS --set-mss -1;;FAIL
+-p tcp -j IPSECMSS --set-mss abc;;FAIL
+-p tcp -j IPSECMSS --set-mss 1344 --set-mss 1300;;FAIL
+-p tcp -j IPSECMSS ! --set-mss 1344;;FAIL
+-p tcp -m tcp --tcp-flags SYN,RST SYN -j IPSECMSS --set-mss 1344;=;OK
+-p tcp -m tcp --tcp-flags FIN,SYN,RST,ACK SYN -j IPSECMSS --set-mss 1344;=;OK
+-p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead 73;=;OK
+-p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead 0;=;OK
+-p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead 1024;=;OK
+-p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead 1025;;FAIL
+-p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead -5;;FAIL
+-p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead auto;=;OK
+-p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead Auto;;FAIL
+-p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead aut;;FAIL
+-p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead 73 --clamp-to-pmtu-minus-overhead auto;;FAIL
+-p tcp -j IPSECMSS --set-mss 1344 --clamp-to-pmtu-minus-overhead 73;;FAIL
+-p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead auto --set-mss 1344;;FAIL
+:PREROUTING,INPUT
+-p tcp -j IPSECMSS --set-mss 1344;=;OK
+-p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead 73;;FAIL
+-p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead auto;;FAIL
