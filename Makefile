@@ -27,8 +27,8 @@ CORE := kernel/ipsecmss_core.c kernel/ipsecmss_core.h
 EXT := userspace/libxt_IPSECMSS.so
 TOOLS := tests/tools/ipsecmss-probe
 
-.PHONY: all module extension tools check unit ext-test fuzz fuzz-check vm-check \
-	install uninstall clean style sparse
+.PHONY: all module extension tools deps check check-run fuzz install uninstall \
+	clean sparse
 
 all: module extension
 
@@ -54,8 +54,15 @@ sparse:
 
 # Everything: unit tests, extension tests, a short fuzz run, and the VM
 # suites on every installed test kernel.  Ends with "N passed, N failed".
-check: all tools
+check: deps
+	$(MAKE) check-run
+
+check-run: all tools
 	tests/check.sh
+
+# Installs the Debian packages that are missing (needs root).
+deps:
+	tests/deps.sh test
 
 fuzz:
 	tests/fuzz/run.sh $(or $(FUZZ_SECONDS),600)

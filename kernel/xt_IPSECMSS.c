@@ -224,7 +224,6 @@ static unsigned int ipsecmss_auto_clamp(const struct sk_buff *skb,
 {
 	const struct dst_entry *dst = skb_dst(skb);
 	unsigned int fwd, rev, thoff = par->thoff;
-	
 	struct tcphdr th_buf;
 	const struct tcphdr *th;
 

@@ -4,7 +4,9 @@
 # `make check`: every test of ipsecmss, then one line "N passed, N failed,
 # N skipped" summing the individual checks of every suite.
 #
+#   style    - checkpatch, W=1 and sparse on the kernel half
 #   unit     - the pure core, table-driven (userspace, ASan+UBSan)
+#   cli      - the ipsecmss calculator against an independent model
 #   ext      - the iptables extension's parsing (userspace)
 #   fuzz     - each libFuzzer target briefly, plus the kept regressions
 #   vm-KVER  - the kernel suites in a QEMU guest, for every test kernel
@@ -20,7 +22,7 @@ cd "$top" || exit 1
 build="$top/build"
 mkdir -p "$build/logs"
 
-suites=${IPSECMSS_SUITES:-"unit ext fuzz vm"}
+suites=${IPSECMSS_SUITES:-"style unit ext cli fuzz vm"}
 total_pass=0
 total_fail=0
 total_skip=0
@@ -108,8 +110,12 @@ test_kernels() {
 
 for suite in $suites; do
 	case $suite in
+	style)
+		run_suite style tests/style.sh ;;
 	unit)
 		run_suite unit make -s -C tests/unit run ;;
+	cli)
+		run_suite cli tests/cli/test_cli.sh ;;
 	ext)
 		run_suite ext tests/ext/test_parse.sh ;;
 	fuzz)
