@@ -62,23 +62,13 @@ run_suite() {
 # VM counts: every PASS:/FAIL: line the guest printed, plus the run itself
 # (it fails on a timeout, a panic, a kernel warning or a failed script).
 vm_suite() {
-	local kver=$1 rc p f s log="$build/logs/vm-$1.log"
-	local mod="$build/mod-$kver"
+	local kver=$1 rc p f s log="$build/logs/vm-$1.log" o only=()
 
-	echo "=== vm-$kver: building the module"
-	rm -rf "$mod" && mkdir -p "$mod"
-	cp -r Kbuild kernel "$mod/"
-	if ! make -s -C "/usr/src/linux-headers-$kver" M="$mod" modules >"$build/logs/build-$kver.log" 2>&1; then
-		cat "$build/logs/build-$kver.log"
-		echo "FAIL: module build for $kver"
-		total_fail=$((total_fail + 1))
-		summary+=("$(printf '%-28s build failed' "vm-$kver")")
-		return
-	fi
-	echo "=== vm-$kver: booting"
-	tests/vm/run.sh --kver "$kver" --module "$mod/xt_IPSECMSS.ko" \
-		--xtlib userspace --tools tests/tools --tests tests/net \
-		${IPSECMSS_ONLY:+--only $IPSECMSS_ONLY} 2>&1 | tee "$log"
+	for o in ${IPSECMSS_ONLY:-}; do
+		only+=(--only "$o")
+	done
+	echo "=== vm-$kver"
+	tests/vm-suite.sh "$kver" tests/net "${only[@]}" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	p=$(tr -d "\r" <"$log" | grep -c "^PASS:")
 	f=$(tr -d "\r" <"$log" | grep -c "^FAIL:")

@@ -1,0 +1,1 @@
+../net/lib_twosite.sh

@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fuzz_common.h - independent reference models shared by the fuzz targets.
+ *
+ * Nothing here calls the core: the option walk, the checksums and the ESP
+ * packet size are written again from the contract in ipsecmss_core.h and
+ * the RFCs, so that a fuzz target can compare the core against them.  A
+ * violated property calls die(), which prints the reason and abort()s:
+ * libFuzzer then saves the input as a crash.
+ */
+#ifndef _IPSECMSS_FUZZ_COMMON_H
+#define _IPSECMSS_FUZZ_COMMON_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipsecmss_core.h"
+
+__attribute__((noreturn, format(printf, 1, 2)))
+static inline void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("PROPERTY VIOLATED: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
+#define REQUIRE(cond, ...) do { if (!(cond)) die(__VA_ARGS__); } while (0)
+
+/* A copy of @n bytes in a buffer of exactly @size bytes (>= n), the rest 0xa5. */
+static inline unsigned char *exact_copy(const uint8_t *src, size_t n, size_t size)
+{
+	unsigned char *p = malloc(size ? size : 1);
+
+	if (!p)
+		abort();
+	memset(p, 0xa5, size);
+	if (n)
+		memcpy(p, src, n);
+	return p;
+}
+
+static inline uint32_t be16(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ----------------------------------------------------------- option walk */
+
+/*
+ * The walk of the contract: doff 5..15 within @len; EOL ends the list and
+ * what follows it is ignored; NOP is one byte; any other option needs its
+ * length byte inside the header, a length of at least 2 that stays inside
+ * the header; an MSS option must be 4 long and appear once.
+ */
+static inline enum ipsecmss_walk ref_walk(const unsigned char *t, size_t len,
+				   unsigned int *mss_off)
+{
+	size_t hl, i = 20;
+	int seen = 0;
+
+	if (len < 20)
+		return IPSECMSS_WALK_MALFORMED;
+	hl = (size_t)(t[12] >> 4) * 4;
+	if (hl < 20 || hl > len)
+		return IPSECMSS_WALK_MALFORMED;
+	while (i < hl) {
+		unsigned int kind = t[i], olen;
+
+		if (kind == 0)
+			break;
+		if (kind == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= hl)
+			return IPSECMSS_WALK_MALFORMED;
+		olen = t[i + 1];
+		if (olen < 2 || i + olen > hl)
+			return IPSECMSS_WALK_MALFORMED;
+		if (kind == 2) {
+			if (olen != 4 || seen)
+				return IPSECMSS_WALK_MALFORMED;
+			seen = 1;
+			*mss_off = (unsigned int)i;
+		}
+		i += olen;
+	}
+	return seen ? IPSECMSS_WALK_FOUND : IPSECMSS_WALK_ABSENT;
+}
+
+static inline int ref_is_syn(unsigned int flags)
+{
+	return (flags & 0x02) && !(flags & 0x04) && !(flags & 0x01);
+}
+
+/* -------------------------------------------------------------- checksums */
+
+static inline uint32_t ref_sum(const unsigned char *p, size_t n, uint32_t sum)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum += (i & 1) ? p[i] : (uint32_t)p[i] << 8;
+	return sum;
+}
+
+static inline uint32_t ref_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint32_t)sum;
+}
+
+static inline int csum_eq(uint32_t a, uint32_t b)
+{
+	return (a == 0xffff ? 0 : a) == (b == 0xffff ? 0 : b);
+}
+
+/* A pseudo-header of either family; the addresses come from @seed. */
+struct pseudo {
+	int v6;
+	unsigned char src[16], dst[16];
+};
+
+static inline void pseudo_init(struct pseudo *ph, int v6, uint32_t seed)
+{
+	unsigned int i;
+
+	ph->v6 = v6;
+	for (i = 0; i < 16; i++) {
+		seed = seed * 1103515245u + 12345u;
+		ph->src[i] = (unsigned char)(seed >> 16);
+		seed = seed * 1103515245u + 12345u;
+		ph->dst[i] = (unsigned char)(seed >> 16);
+	}
+}
+
+static inline uint32_t pseudo_sum(const struct pseudo *ph, uint32_t len)
+{
+	uint32_t s = 0;
+
+	if (ph->v6) {
+		s = ref_sum(ph->src, 16, s);
+		s = ref_sum(ph->dst, 16, s);
+		s += (len >> 16) + (len & 0xffff) + 6;
+	} else {
+		s = ref_sum(ph->src, 4, s);
+		s = ref_sum(ph->dst, 4, s);
+		s += 6 + (len & 0xffff);
+	}
+	return s;
+}
+
+/* The checksum of a segment computed from scratch (its field read as 0). */
+static inline uint32_t tcp_csum(const struct pseudo *ph, const unsigned char *t,
+			 uint32_t len)
+{
+	uint32_t s = pseudo_sum(ph, len);
+
+	s = ref_sum(t, 16, s);
+	s = ref_sum(t + 18, len - 18, s);
+	return ~ref_fold(s) & 0xffff;
+}
+
+/* The receiver's check: the sum over everything, the field included. */
+static inline uint32_t tcp_verify(const struct pseudo *ph, const unsigned char *t,
+			   uint32_t len)
+{
+	return ref_fold(ref_sum(t, len, pseudo_sum(ph, len)));
+}
+
+/* The pseudo-header length change as the kernel applies it. */
+static inline uint32_t len_diff(int v6, uint32_t old_len, uint32_t new_len)
+{
+	uint32_t s;
+
+	if (v6)
+		s = (~old_len >> 16 & 0xffff) + (~old_len & 0xffff) +
+		    (new_len >> 16) + (new_len & 0xffff);
+	else
+		s = (~old_len & 0xffff) + (new_len & 0xffff);
+	return ref_fold(s);
+}
+
+/* -------------------------------------------------------------- ESP model */
+
+/* The rounded block, or 0 when @block is not a power of two. */
+static inline uint64_t ref_align(uint32_t block)
+{
+	if (!block || (block & (block - 1)))
+		return 0;
+	return block < 4 ? 4 : block;
+}
+
+/*
+ * Bytes on the wire for an inner packet of @n bytes, part by part as
+ * RFC 4303 lays them out; UINT64_MAX when @n is too short to send
+ * (transport mode keeps its own IP header in front).
+ */
+static inline uint64_t esp_wire(const struct ipsecmss_esp *e, uint64_t n)
+{
+	uint64_t b = ref_align(e->block), total = e->outer_hdr, payload;
+
+	if (e->transport) {
+		if (n < e->inner_hdr)
+			return UINT64_MAX;
+		total += e->inner_hdr;
+		payload = n - e->inner_hdr;
+	} else {
+		payload = n;
+	}
+	total += e->encap_hdr + IPSECMSS_ESP_HDR + e->iv + payload;
+	total += (b - (payload + IPSECMSS_ESP_TRAILER) % b) % b;	/* pad */
+	total += IPSECMSS_ESP_TRAILER + e->icv;
+	return total;
+}
+
+static inline int esp_fits(const struct ipsecmss_esp *e, uint64_t n, uint64_t mtu)
+{
+	uint64_t w = esp_wire(e, n);
+
+	return w != UINT64_MAX && w <= mtu;
+}
+
+/* The smallest inner packet the SA can carry at all. */
+static inline uint64_t esp_min_inner(const struct ipsecmss_esp *e)
+{
+	return e->transport ? e->inner_hdr : 0;
+}
+
+#endif /* _IPSECMSS_FUZZ_COMMON_H */

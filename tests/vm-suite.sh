@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the module for one test kernel and run a directory of guest tests
+# on that kernel in the VM:
+#   tests/vm-suite.sh KVER TESTDIR [run.sh options...]
+# The extension comes from userspace/, the guest's tools (ipsecmss-probe
+# and the ipsecmss CLI) from build/guest-tools.  `make all tools` first.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+
+kver=${1:?usage: vm-suite.sh KVER TESTDIR [run.sh options]}
+tests=${2:?usage: vm-suite.sh KVER TESTDIR [run.sh options]}
+shift 2
+
+mod="$top/build/mod-$kver"
+tools="$top/build/guest-tools"
+mkdir -p "$top/build/logs"
+rm -rf "$mod" "$tools" && mkdir -p "$mod" "$tools"
+cp -r Kbuild kernel "$mod/"
+if ! make -s -C "/usr/src/linux-headers-$kver" M="$mod" \
+	IPSECMSS_VERSION="$(make -s -C "$top" version 2>/dev/null)" modules \
+	>"$top/build/logs/build-$kver.log" 2>&1; then
+	cat "$top/build/logs/build-$kver.log"
+	echo "FAIL: module build for $kver"
+	echo "IPSECMSS-VM-RESULT: 0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+for t in tests/tools/ipsecmss-probe userspace/ipsecmss; do
+	[[ -x $t ]] && cp "$t" "$tools/"
+done
+exec tests/vm/run.sh --kver "$kver" --module "$mod/xt_IPSECMSS.ko" \
+	--xtlib userspace --tools "$tools" --tests "$tests" "$@"
