@@ -182,8 +182,8 @@ static void alg_key_list(const struct alg *a, char *buf, size_t len)
 		return;
 	}
 	for (i = 0; i < 4 && a->key_bits[i] && off < len; i++)
-		off += snprintf(buf + off, len - off, "%s%u", i ? ", " : "",
-				a->key_bits[i]);
+		off += (size_t)snprintf(buf + off, len - off, "%s%u",
+					i ? ", " : "", a->key_bits[i]);
 }
 
 static void alg_list(FILE *f, enum alg_kind kind)
@@ -452,6 +452,8 @@ static void report_print_kv(const struct esp_report *r)
 	printf(" inner_max=%u", r->inner_max);
 	kv_uint_or_na("mss4", r->v4_ok, r->mss4);
 	kv_uint_or_na("mss6", r->v6_ok, r->mss6);
+	kv_uint_or_na("floored4", r->v4_ok, (unsigned int)report_floored(r, 0));
+	kv_uint_or_na("floored6", r->v6_ok, (unsigned int)report_floored(r, 1));
 	printf(" worst_overhead=%u", r->worst);
 	kv_uint_or_na("worst_mss4", r->v4_ok, r->worst_mss4);
 	kv_uint_or_na("worst_mss6", r->v6_ok, r->worst_mss6);
@@ -741,12 +743,13 @@ static int cmd_calc(int argc, char **argv)
 
 /* -------------------------------------------------------------- netlink */
 
-#define NL_BUF_SIZE	(MNL_SOCKET_BUFFER_SIZE > 32768 ? \
-			 MNL_SOCKET_BUFFER_SIZE : 32768)
+/* The kernel sizes dump messages to the reader's buffer, up to 32 KiB. */
+#define NL_BUF_SIZE	32768u
 
 /*
- * Send the request in @buf and run @cb on every answer until the end of a
- * dump or the single reply; -1 with errno set on failure (a netlink error
+ * Send the request @nlh and run @cb on every answer until the end of a
+ * dump (NLMSG_DONE) or, for a single request, which must carry NLM_F_ACK,
+ * the acknowledgement; -1 with errno set on failure (a netlink error
  * included).
  */
 static int nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh,
@@ -1033,7 +1036,7 @@ static int route_get(struct mnl_socket *nl, int family, const void *dst,
 	memset(a, 0, sizeof(*a));
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = nl_seq();
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	rtm->rtm_family = (unsigned char)family;
@@ -1062,7 +1065,7 @@ static int link_get(struct mnl_socket *nl, unsigned int ifindex,
 	memset(a, 0, sizeof(*a));
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	nlh->nlmsg_seq = nl_seq();
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
@@ -1366,7 +1369,7 @@ static const char *kv_word(const char *s, char *buf, size_t len)
 
 static void sa_print_kv(const struct sa *sa, const struct sa_view *v)
 {
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], w[80];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], w[160];
 
 	addr_str(sa->family, &sa->saddr, src, sizeof(src));
 	addr_str(sa->family, &sa->daddr, dst, sizeof(dst));
