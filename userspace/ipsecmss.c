@@ -266,7 +266,7 @@ static void usage(FILE *f)
 "Commands:\n"
 "  calc     compute the overhead and MSS for an MTU and an ESP suite\n"
 "  sa       list the host's SAs with the MTU of their route and their MSS\n"
-"  stats    (reserved)\n"
+"  stats    print the IPSECMSS counters of this network namespace\n"
 "  help     this text\n"
 "\n"
 "  -h, --help     this text (COMMAND --help: the command's options)\n"
@@ -1525,12 +1525,149 @@ static int cmd_sa(int argc, char **argv)
 
 /* ---------------------------------------------------------------- stats */
 
+/*
+ * The module's counters, from /proc/net/stat/ipsecmss of the caller's
+ * network namespace: a header line of column names, then one line of
+ * numbers per family.  The file's own header names the columns, so a
+ * module with more counters than this tool knows still prints right.
+ */
+#define STATS_PATH	"/proc/net/stat/ipsecmss"
+#define STATS_COLS	32
+#define STATS_ROWS	4
+
+struct stats_table {
+	char names[STATS_COLS][32];
+	char rows[STATS_ROWS][STATS_COLS][32];
+	int ncols, nrows;
+};
+
+static int stats_split(char *line, char cells[][32], int max)
+{
+	char *tok, *save = NULL;
+	int n = 0;
+
+	for (tok = strtok_r(line, " \t\n", &save); tok && n < max;
+	     tok = strtok_r(NULL, " \t\n", &save))
+		snprintf(cells[n++], 32, "%s", tok);
+	return n;
+}
+
+/* A data row: a family name, then only decimal numbers. */
+static int stats_row_ok(char cells[][32], int n)
+{
+	int i;
+
+	for (i = 1; i < n; i++)
+		if (!cells[i][0] || strspn(cells[i], "0123456789") != strlen(cells[i]))
+			return 0;
+	return n > 1;
+}
+
+static int stats_read(const char *path, struct stats_table *t)
+{
+	char line[1024];
+	FILE *f;
+
+	memset(t, 0, sizeof(*t));
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(line, sizeof(line), f))
+		t->ncols = stats_split(line, t->names, STATS_COLS);
+	while (t->nrows < STATS_ROWS && fgets(line, sizeof(line), f))
+		if (stats_split(line, t->rows[t->nrows], STATS_COLS) == t->ncols &&
+		    stats_row_ok(t->rows[t->nrows], t->ncols))
+			t->nrows++;
+	fclose(f);
+	if (t->ncols < 2 || !t->nrows) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+/* One column per family, one row per counter: narrow enough to read. */
+static void stats_print_text(const struct stats_table *t)
+{
+	int c, r;
+
+	printf("%-14s", "");
+	for (r = 0; r < t->nrows; r++)
+		printf(" %14s", t->rows[r][0]);
+	printf("\n");
+	for (c = 1; c < t->ncols; c++) {
+		printf("%-14s", t->names[c]);
+		for (r = 0; r < t->nrows; r++)
+			printf(" %14s", t->rows[r][c]);
+		printf("\n");
+	}
+}
+
+static void stats_print_json(const struct stats_table *t)
+{
+	int c, r;
+
+	printf("{");
+	for (r = 0; r < t->nrows; r++) {
+		printf("%s\"%s\": {", r ? ", " : "", t->rows[r][0]);
+		for (c = 1; c < t->ncols; c++)
+			printf("%s\"%s\": %s", c > 1 ? ", " : "", t->names[c],
+			       t->rows[r][c]);
+		printf("}");
+	}
+	printf("}\n");
+}
+
+static void usage_stats(FILE *f)
+{
+	fprintf(f,
+		"Usage: " PROG " stats [--json] [--file PATH]\n"
+		"Print the IPSECMSS target's counters for this network namespace\n"
+		"(" STATS_PATH ") as a table, or as JSON with --json.\n");
+}
+
 static int cmd_stats(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, PROG " stats: not implemented yet\n");
-	return EXIT_USAGE;
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = STATS_PATH;
+	struct stats_table t;
+	int c, json = 0;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'f':
+			path = optarg;
+			break;
+		case 'h':
+			usage_stats(stdout);
+			exit(0);
+		default:
+			return bad_option(c, argv, "stats");
+		}
+	}
+	if (optind < argc)
+		return usage_error("stats: unexpected argument '%s'", argv[optind]);
+	if (stats_read(path, &t) < 0) {
+		runtime_error("cannot read %s: %s%s", path, strerror(errno),
+			      errno == ENOENT ?
+			      " (is the xt_IPSECMSS module loaded?)" : "");
+		return EXIT_RUNTIME;
+	}
+	if (json)
+		stats_print_json(&t);
+	else
+		stats_print_text(&t);
+	return 0;
 }
 
 /* ----------------------------------------------------------------- main */

@@ -332,7 +332,8 @@ test_errors() {
 		"sa --mtu abc"
 		"sa --bogus"
 		"sa extra"
-		"stats"
+		"stats --bogus"
+		"stats extra"
 	)
 	for line in "${cmds[@]}"; do
 		# shellcheck disable=SC2086
@@ -370,12 +371,35 @@ test_misc() {
 	else
 		fail "--version: exit $rc '$out'"
 	fi
-	out=$("$BIN" stats 2>&1); rc=$?
-	if ((rc == 2)) && [[ $out == "ipsecmss stats: not implemented yet" ]]; then
-		pass "stats is reserved: exit 2"
+	test_stats
+}
+
+# stats reads the module's proc file; here it is given sample files, one
+# well formed and some not (the module itself is tested in the VM).
+test_stats() {
+	local f=/tmp/ipsecmss-cli-stats.$$ out rc
+	printf 'family syn lowered already_low last_mss\nipv4 5 3 2 1344\nipv6 7 0 7 0\n' >"$f"
+	out=$("$BIN" stats --file "$f"); rc=$?
+	if ((rc == 0)) && grep -Eq '^lowered +3 +0$' <<<"$out" &&
+		grep -Eq '^last_mss +1344 +0$' <<<"$out"; then
+		pass "stats prints a counter per row, a family per column"
 	else
-		fail "stats: exit $rc '$out'"
+		fail "stats table: exit $rc '$out'"
 	fi
+	out=$("$BIN" stats --json --file "$f"); rc=$?
+	if ((rc == 0)) && [[ $out == '{"ipv4": {"syn": 5, "lowered": 3, "already_low": 2, "last_mss": 1344}, "ipv6": {"syn": 7, "lowered": 0, "already_low": 7, "last_mss": 0}}' ]]; then
+		pass "stats --json"
+	else
+		fail "stats --json: exit $rc '$out'"
+	fi
+	printf 'family syn lowered\nipv4 5 x\n' >"$f"
+	"$BIN" stats --file "$f" >/dev/null 2>&1; rc=$?
+	((rc == 1)) && pass "stats refuses a malformed file (exit 1)" ||
+		fail "stats on a malformed file: exit $rc"
+	"$BIN" stats --file /nonexistent >/dev/null 2>&1; rc=$?
+	((rc == 1)) && pass "stats without the proc file: exit 1" ||
+		fail "stats without the proc file: exit $rc"
+	rm -f "$f"
 }
 
 # ------------------------------------------------------------------- sa --
