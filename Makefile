@@ -142,7 +142,8 @@ uninstall-userspace:
 		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MAN)))
 
 # DKMS: the module's sources (Kbuild and kernel/ are all it needs) under
-# /usr/src, built and installed for every kernel that has headers.
+# /usr/src, built and installed for every kernel that has headers (dkms
+# exits 77 for one that dkms.conf's BUILD_EXCLUSIVE_KERNEL leaves out).
 DKMS_SRC := /usr/src/ipsecmss-$(VERSION)
 DKMS_KVERS ?= $(patsubst /lib/modules/%/build/Makefile,%,$(wildcard /lib/modules/*/build/Makefile))
 
@@ -151,9 +152,12 @@ dkms-install: dkms-uninstall
 	install -D -m 0644 -t $(DKMS_SRC)/kernel kernel/*.[ch]
 	sed 's/@VERSION@/$(VERSION)/' dkms.conf > $(DKMS_SRC)/dkms.conf
 	dkms add ipsecmss/$(VERSION)
-	set -e; for k in $(DKMS_KVERS); do \
-		dkms build ipsecmss/$(VERSION) -k $$k; \
-		dkms install ipsecmss/$(VERSION) -k $$k; \
+	for k in $(DKMS_KVERS); do \
+		if dkms build ipsecmss/$(VERSION) -k $$k; then \
+			dkms install ipsecmss/$(VERSION) -k $$k || exit; \
+		else \
+			test $$? = 77 || exit 1; \
+		fi; \
 	done
 
 dkms-uninstall:
@@ -168,7 +172,7 @@ DEB_TREE := build/deb/ipsecmss-$(VERSION)
 deb:
 	rm -rf build/deb
 	mkdir -p $(DEB_TREE)/kernel $(DEB_TREE)/userspace
-	cp Makefile Kbuild dkms.conf LICENSE $(DEB_TREE)/
+	cp Makefile Kbuild dkms.conf LICENSE README.md $(DEB_TREE)/
 	cp kernel/*.[ch] $(DEB_TREE)/kernel/
 	cp userspace/*.c userspace/*.man userspace/ipsecmss.8 $(DEB_TREE)/userspace/
 	cp -r userspace/debian $(DEB_TREE)/debian
@@ -180,4 +184,4 @@ deb:
 
 clean:
 	-$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
-	rm -rf build $(EXT) $(TOOLS)
+	rm -rf build $(EXT) $(CLI) $(TOOLS)

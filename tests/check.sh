@@ -9,6 +9,7 @@
 #   cli      - the ipsecmss calculator against an independent model
 #   ext      - the iptables extension's parsing (userspace)
 #   fuzz     - each libFuzzer target briefly, plus the kept regressions
+#   pkg      - make install/uninstall, DKMS for every kernel, make deb, lintian
 #   vm-KVER  - the kernel suites in a QEMU guest, for every test kernel
 #              that has both an image in /boot and headers in /usr/src
 #
@@ -22,7 +23,7 @@ cd "$top" || exit 1
 build="$top/build"
 mkdir -p "$build/logs"
 
-suites=${IPSECMSS_SUITES:-"style unit ext cli fuzz vm"}
+suites=${IPSECMSS_SUITES:-"style unit ext cli fuzz pkg vm"}
 total_pass=0
 total_fail=0
 total_skip=0
@@ -106,6 +107,8 @@ for suite in $suites; do
 		run_suite unit make -s -C tests/unit run ;;
 	cli)
 		run_suite cli tests/cli/test_cli.sh ;;
+	pkg)
+		run_suite pkg tests/pkg/test_pkg.sh ;;
 	ext)
 		run_suite ext tests/ext/test_parse.sh ;;
 	fuzz)

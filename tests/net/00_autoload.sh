@@ -1,0 +1,1 @@
+../pkg/vm_autoload.sh
