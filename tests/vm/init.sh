@@ -1,14 +1,19 @@
-#!/bin/sh
+#!/usr/bin/busybox sh
+# shellcheck shell=dash
 # SPDX-License-Identifier: GPL-2.0
 #
 # /init of the ipsecmss test VM (busybox sh).  Runs /tests/*.sh kselftest
 # style, scans the kernel log, prints the result markers and powers off.
+#
+# Debian's static busybox runs its own applets before anything in PATH, so
+# the real ip, modprobe and timeout are called by their full paths here.
 
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TERM=dumb LC_ALL=C
 umask 022
 
-mount -t proc -o nosuid,nodev,noexec proc /proc
+/usr/bin/busybox mount -t proc -o nosuid,nodev,noexec proc /proc
+/usr/bin/busybox --install -s	# never replaces a real program
 mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
 mount -t devtmpfs -o nosuid,mode=0755 devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm
@@ -29,8 +34,8 @@ BOOT_DMESG_LINES=$(dmesg | wc -l)
 T_INIT=$(uptime_s)
 
 hostname ipsecmss-vm
-ip link set lo up
-KVER= TEST_TIMEOUT=300 ONLY= MODULE_UNDER_TEST=
+/usr/sbin/ip link set lo up
+KVER='' TEST_TIMEOUT=300 TEST_TIMEOUT_SET=0 ONLY='' MODULE_UNDER_TEST=''
 . /etc/ipsecmss-vm.conf
 export KVER IPSECMSS_VM=1 IPSECMSS_LIB=/tests/lib.sh
 
@@ -40,17 +45,19 @@ PRELOAD="sha512_generic drbg jitterentropy_rng seqiv echainiv cbc hmac sha1_gene
 	sha256_generic aes_generic authenc authencesn gcm ctr ghash_generic
 	chacha20poly1305 xfrm_user xfrm_algo esp4 esp6 xfrm4_tunnel xfrm6_tunnel
 	crc32c_generic libcrc32c slhc ppp_generic pppox pppoe ppp_async veth"
-for m in $PRELOAD; do
-	modprobe -q "$m" 2>/dev/null || echo "# preload: modprobe $m failed"
-done
+if ! /usr/sbin/modprobe -qa $PRELOAD 2>/dev/null; then
+	for m in $PRELOAD; do
+		/usr/sbin/modprobe -q "$m" 2>/dev/null || echo "# preload: modprobe $m failed"
+	done
+fi
 T_MODS=$(uptime_s)
 echo "# $(uname -r): init at ${T_INIT}s, modules preloaded at ${T_MODS}s"
 
 # The tests to run: executable /tests/*.sh, sorted, or those named by --only.
 TESTS=
-for t in $(ls /tests | LC_ALL=C sort); do
-	case $t in *.sh) ;; *) continue ;; esac
-	[ -f "/tests/$t" ] && [ -x "/tests/$t" ] || continue
+for t in /tests/*.sh; do	# (LC_ALL=C: sorted by byte)
+	[ -f "$t" ] && [ -x "$t" ] || continue
+	t=${t#/tests/}
 	if [ -n "$ONLY" ]; then
 		sel=0
 		for o in $ONLY; do
@@ -60,25 +67,36 @@ for t in $(ls /tests | LC_ALL=C sort); do
 	fi
 	TESTS="$TESTS $t"
 done
+MISSING=
 for o in $ONLY; do
-	case " $TESTS " in *" $o "*|*" $o.sh "*) ;; *) echo "# --only $o: no such executable test in /tests" ;; esac
+	case " $TESTS " in *" $o "*|*" $o.sh "*) ;; *) MISSING="$MISSING $o" ;; esac
 done
 
-set -- $TESTS
+set -- $TESTS $MISSING
 echo "TAP version 13"
 echo "1..$(($# + 1))"
 
 N=0 PASS=0 FAIL=0 SKIP=0
+for t in $MISSING; do
+	N=$((N + 1))
+	echo "not ok $N $t # no such executable test in /tests"
+	FAIL=$((FAIL + 1))
+done
+if [ -z "$TESTS$MISSING" ]; then
+	echo "# no executable /tests/*.sh: nothing tested"
+	FAIL=$((FAIL + 1))
+fi
 for t in $TESTS; do
 	N=$((N + 1))
 	timeout_s=$TEST_TIMEOUT
-	if [ -f /tests/settings ]; then
+	# kselftest's settings file (timeout=N), unless --test-timeout was given.
+	if [ "$TEST_TIMEOUT_SET" = 0 ] && [ -f /tests/settings ]; then
 		v=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' /tests/settings | tail -n1)
 		[ -n "$v" ] && timeout_s=$v
 	fi
 	echo "# selftests: $t (timeout ${timeout_s}s)"
 	t0=$(uptime_s)
-	(cd /tests && exec timeout -k 10 "$timeout_s" "./$t" </dev/null)
+	(cd /tests && exec /usr/bin/timeout -k 10 "$timeout_s" "./$t" </dev/null)
 	rc=$?
 	t1=$(uptime_s)
 	dur=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
@@ -89,13 +107,13 @@ for t in $TESTS; do
 	*) echo "not ok $N $t # exit=$rc ${dur}s"; FAIL=$((FAIL + 1)) ;;
 	esac
 	# Whatever a test left behind must not disturb the next one.
-	left=$(ip netns list 2>/dev/null | cut -d' ' -f1)
+	left=$(/usr/sbin/ip netns list 2>/dev/null | cut -d' ' -f1)
 	if [ -n "$left" ]; then
 		echo "# $t left network namespaces behind:" $left
 		for ns in $left; do
-			pids=$(ip netns pids "$ns" 2>/dev/null)
+			pids=$(/usr/sbin/ip netns pids "$ns" 2>/dev/null)
 			[ -n "$pids" ] && kill -9 $pids 2>/dev/null
-			ip netns del "$ns" 2>/dev/null
+			/usr/sbin/ip netns del "$ns" 2>/dev/null
 		done
 	fi
 done
@@ -118,9 +136,9 @@ else
 fi
 if [ -n "$MODULE_UNDER_TEST" ]; then
 	if grep -q '^xt_IPSECMSS ' /proc/modules; then
-		echo "# xt_IPSECMSS was loaded"
+		echo "# xt_IPSECMSS is loaded at the end"
 	else
-		echo "# xt_IPSECMSS was never loaded"
+		echo "# xt_IPSECMSS is not loaded at the end"
 	fi
 fi
 

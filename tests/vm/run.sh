@@ -20,6 +20,10 @@
 set -u
 set -o pipefail
 
+# The whole script is one { } block: bash parses it completely before
+# running it, so editing this file cannot break a run in progress.
+{
+
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${IPSECMSS_VM_CACHE:-$HERE/.cache}
 
@@ -31,6 +35,7 @@ TESTS=
 ONLY=()
 TIMEOUT=900
 TEST_TIMEOUT=300
+TEST_TIMEOUT_SET=0
 EXTRA_MODULES=()
 HOST_BINS=()
 MEM=1024
@@ -54,7 +59,7 @@ while (($#)); do
 	--tests)        TESTS=${2-}; shift ;;
 	--only)         ONLY+=("${2-}"); shift ;;
 	--timeout)      TIMEOUT=${2-}; shift ;;
-	--test-timeout) TEST_TIMEOUT=${2-}; shift ;;
+	--test-timeout) TEST_TIMEOUT=${2-}; TEST_TIMEOUT_SET=1; shift ;;
 	--extra-module) EXTRA_MODULES+=("${2-}"); shift ;;
 	--host-bin)     HOST_BINS+=("${2-}"); shift ;;
 	--mem)          MEM=${2-}; shift ;;
@@ -91,7 +96,7 @@ need tcpdump tcpdump
 need pppd ppp
 need pppoe-server pppoe
 need ldd libc-bin
-busybox --list-full >/dev/null 2>&1 || die "busybox lacks --list-full: apt-get install busybox-static"
+need xz xz-utils
 
 for d in "$XTLIB" "$TOOLS"; do
 	[[ -z $d || $d == none || -d $d ]] || die "no such directory: $d"
@@ -108,6 +113,17 @@ for m in "${EXTRA_MODULES[@]}"; do check_ko "$m"; done
 
 mkdir -p "$CACHE" || die "cannot create cache directory $CACHE"
 CACHE=$(cd "$CACHE" && pwd)
+CLEANUP=()
+# shellcheck disable=SC2317  # (trap handlers)
+cleanup() { ((${#CLEANUP[@]} == 0)) || rm -rf "${CLEANUP[@]}"; }
+trap cleanup EXIT
+# shellcheck disable=SC2317
+interrupted() {
+	log "interrupted"
+	echo "IPSECMSS-VM-RESULT: 0 passed, 1 failed, 0 skipped"
+	exit 130
+}
+trap interrupted INT TERM	# extended while QEMU runs
 
 # ------------------------------------------------- what goes in the image --
 # Host programs: path or name; missing required ones are fatal.
@@ -146,36 +162,33 @@ MODULE_DIRS=(
 
 # ------------------------------------------------------------- helpers --
 ROOT=
-# install_path HOSTPATH: copy a file (or a symlink and what it points to) to
-# the same canonical place under $ROOT.
-install_path() {
-	local src=$1 dir base dst target
-	[[ -e $src || -L $src ]] || return 1
-	dir=$(readlink -f "$(dirname "$src")")
-	base=$(basename "$src")
-	dst=$ROOT$dir/$base
-	[[ -e $dst || -L $dst ]] && return 0
-	mkdir -p "$ROOT$dir"
-	if [[ -L $src ]]; then
-		target=$(readlink "$src")
-		ln -s "$target" "$dst"
-		[[ $target == /* ]] || target=$dir/$target
-		install_path "$target"
-	elif [[ -d $src ]]; then
-		mkdir -p "$dst"
-	else
-		cp -p "$src" "$dst"
-	fi
+# copy_files FILE...: copy each file (symlinks followed) to its canonical
+# place under $ROOT (/lib/x/libc.so.6 lands in usr/lib/x/).  Batched: forks
+# are expensive on a loaded host.
+declare -A CANON_DIR=()
+copy_files() {
+	local f d c k files
+	local -A bydir=() seen=()
+	for f; do
+		d=${f%/*}
+		d=${d:-/}
+		[[ -n ${CANON_DIR[$d]+x} ]] || CANON_DIR[$d]=$(readlink -f "$d")
+		c=${CANON_DIR[$d]}
+		k=$c/${f##*/}
+		[[ -n ${seen[$k]+x} || -e $ROOT$k ]] && continue
+		seen[$k]=1
+		bydir[$c]+=$f$'\n'
+	done
+	for c in "${!bydir[@]}"; do
+		mapfile -t files <<<"${bydir[$c]%$'\n'}"
+		mkdir -p "$ROOT$c" && cp -Lp "${files[@]}" "$ROOT$c/" || return 1
+	done
 }
 
-# install_elf HOSTPATH: the file plus its shared libraries.
-install_elf() {
-	local f=$1 lib
-	install_path "$f" || return 1
-	while read -r lib; do
-		install_path "$lib"
-	done < <(ldd "$f" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p')
-	return 0
+# shared_libs FILE...: the libraries (and loader) the ELF files need.
+shared_libs() {
+	ldd "$@" 2>/dev/null |
+		sed -n 's/.*=> \(\/[^ ]*\) (.*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' | LC_ALL=C sort -u
 }
 
 # The module closure: prints "path" lines for modules to copy and
@@ -239,15 +252,17 @@ resolve_bins() {
 		if p=$(command -v "$b"); then echo "O $p"; else echo "X $b"; fi
 	done
 }
-BINS=$(resolve_bins) || exit 1
+BINS=$(resolve_bins) || die "a required host program is missing"
 
 cache_key() {
+	local files
 	{
 		echo "$KVER"
 		sha256sum "${BASH_SOURCE[0]}"
 		echo "$BINS"
+		mapfile -t files < <(awk '$2 ~ /^\// { print $2 }' <<<"$BINS")
 		stat -L -c '%n %s %Y' "$MODDIR/modules.dep" "$MODDIR/modules.builtin" \
-			$(awk '{print $2}' <<<"$BINS" | grep ^/) "$(command -v busybox)" 2>/dev/null
+			"${files[@]}" "$(command -v busybox)" 2>/dev/null
 		ls -l --time-style=+%s /usr/lib/x86_64-linux-gnu/xtables 2>/dev/null
 	} | sha256sum | cut -c1-16
 }
@@ -255,7 +270,7 @@ KEY=$(cache_key)
 BASE=$CACHE/base-$KVER-$KEY
 
 build_base() {
-	local tmp=$1 b kind p m line xtdir plugdir
+	local tmp=$1 b s kind p d xtdir plugdir libs=()
 	ROOT=$tmp/root
 	mkdir -p "$ROOT"/{usr/bin,usr/sbin,usr/lib,usr/lib64,usr/local/bin,usr/local/sbin,etc,proc,sys,dev,tmp,run,root,var,tests}
 	ln -s usr/bin "$ROOT/bin"
@@ -266,13 +281,33 @@ build_base() {
 	mkdir -p "$ROOT"/var/{lock,log,tmp} "$ROOT"/etc/ppp "$ROOT"/usr/local/lib/ipsecmss
 	chmod 1777 "$ROOT/tmp" "$ROOT/var/tmp"
 
-	# Host programs first, so they win over busybox applets.
+	# Host programs first, so they win over busybox applets; the stock
+	# iptables extensions and the pppd plugins (pppd --version names their
+	# directory) as whole directories; then every library they link.
+	local progs=() elves=()
 	while read -r kind p; do
 		case $kind in
-		R|O) install_elf "$p" || die "cannot copy $p" ;;
+		R|O) progs+=("$p") ;;
 		X) log "optional program '$p' not on the host, not in the image" ;;
 		esac
 	done <<<"$BINS"
+	copy_files "${progs[@]}" || die "cannot copy host programs"
+	xtdir=/usr/lib/x86_64-linux-gnu/xtables
+	[[ -d $xtdir ]] || die "no $xtdir: apt-get install iptables"
+	mkdir -p "$ROOT$xtdir" || die "cannot create $ROOT$xtdir"
+	cp -a "$xtdir/." "$ROOT$xtdir/" || die "cannot copy $xtdir"
+	elves=("${progs[@]}" "$xtdir"/*.so)
+	plugdir=/usr/lib/pppd/$(pppd --version 2>&1 | awk '/version/ {print $3}')
+	if [[ -d $plugdir ]]; then
+		mkdir -p "$ROOT$plugdir" || die "cannot create $ROOT$plugdir"
+		cp -a "$plugdir/." "$ROOT$plugdir/" || die "cannot copy $plugdir"
+		elves+=("$plugdir"/*.so)
+	else
+		log "pppd plugin directory $plugdir not found"
+	fi
+	mapfile -t libs < <(shared_libs "${elves[@]}")
+	copy_files "${libs[@]}" || die "cannot copy shared libraries"
+
 	# modprobe & co. are kmod; iptables & co. are the two multi binaries.
 	for b in modprobe insmod rmmod lsmod depmod modinfo; do
 		ln -sf ../bin/kmod "$ROOT/usr/sbin/$b"
@@ -290,19 +325,6 @@ build_base() {
 		ln -sf xtables-nft-multi "$ROOT/usr/sbin/$b"
 	done
 	ln -sf xtables-legacy-multi "$ROOT/usr/sbin/iptables-xml"
-
-	# Stock iptables extensions and whatever libraries they link.
-	xtdir=/usr/lib/x86_64-linux-gnu/xtables
-	[[ -d $xtdir ]] || die "no $xtdir: apt-get install iptables"
-	for p in "$xtdir"/*; do install_elf "$p"; done
-
-	# pppd plugins (pppd --version names the directory).
-	plugdir=/usr/lib/pppd/$(pppd --version 2>&1 | awk '/version/ {print $3}')
-	if [[ -d $plugdir ]]; then
-		for p in "$plugdir"/*; do install_elf "$p"; done
-	else
-		log "pppd plugin directory $plugdir not found"
-	fi
 
 	# Data files some programs read.
 	for p in /etc/protocols /etc/services /etc/ethertypes /etc/iproute2 /usr/share/iproute2 \
@@ -328,22 +350,12 @@ build_base() {
 	printf '127.0.0.1 localhost\n::1 localhost ip6-localhost\n' > "$ROOT/etc/hosts"
 	echo ipsecmss-vm > "$ROOT/etc/hostname"
 
-	# Busybox and its applets, where no real program took the name.
-	install_path "$(command -v busybox)"
-	local bb
-	bb=$(readlink -f "$(command -v busybox)")
-	[[ $bb == /usr/bin/busybox ]] || { mkdir -p "$ROOT/usr/bin"; cp -p "$bb" "$ROOT/usr/bin/busybox"; }
-	while read -r p; do
-		case $p in
-		bin/*|usr/bin/*) p=usr/bin/${p##*/} ;;
-		sbin/*|usr/sbin/*) p=usr/sbin/${p##*/} ;;
-		*) continue ;;
-		esac
-		local name=${p##*/}
-		[[ -e $ROOT/usr/bin/$name || -e $ROOT/usr/sbin/$name || -L $ROOT/usr/bin/$name || -L $ROOT/usr/sbin/$name ]] && continue
-		ln -s /usr/bin/busybox "$ROOT/$p"
-	done < <(busybox --list-full)
+	# Busybox; init makes the applet links (busybox --install -s) where no
+	# real program took the name.
+	cp -p "$(readlink -f "$(command -v busybox)")" "$ROOT/usr/bin/busybox" || die "cannot copy busybox"
+	ln -s bash "$ROOT/usr/bin/sh"	# busybox sh would prefer its applets to PATH
 
+	log "  ... programs copied after $((SECONDS - t0)) s"
 	# Kernel modules.
 	local want=$tmp/want badd=$tmp/builtin-aliases kdst=$ROOT/usr/lib/modules/$KVER
 	{
@@ -360,18 +372,28 @@ build_base() {
 		: > "$badd"
 	fi
 	resolve_modules "$want" "$badd" > "$tmp/resolved" || die "module resolution failed"
+	# Stored uncompressed: kmod would first hand a compressed file to the
+	# kernel ("Invalid ELF header magic" on the console), and xz is slow
+	# under TCG.
+	local mods=()
+	mapfile -t mods < <(awk '$1 == "PATH" { print $2 }' "$tmp/resolved")
 	mkdir -p "$kdst"
-	local n=0
+	(cd "$MODDIR" && cp --parents -p "${mods[@]}" "$kdst/") || die "cannot copy modules"
+	if ! { find "$kdst" -name '*.ko.xz' -exec xz -d {} + &&
+	       find "$kdst" -name '*.ko.gz' -exec gzip -d {} + &&
+	       find "$kdst" -name '*.ko.zst' -exec zstd -qd --rm {} +; }; then
+		die "cannot decompress the modules (apt-get install xz-utils zstd)"
+	fi
+	local n=${#mods[@]}
 	while read -r kind p; do
-		case $kind in
-		PATH) mkdir -p "$kdst/$(dirname "$p")"; cp -p "$MODDIR/$p" "$kdst/$p"; n=$((n + 1)) ;;
-		MISSING) log "kernel $KVER has no module '$p' (neither built in nor modular): tests needing it will fail" ;;
-		esac
-	done < "$tmp/resolved"
+		log "kernel $KVER has no module '$p' (neither built in nor modular): tests needing it will fail"
+	done < <(grep '^MISSING ' "$tmp/resolved")
 	log "$n modules copied; built in: $(awk '$1=="BUILTIN"{printf "%s ", $2}' "$tmp/resolved")"
-	for p in modules.builtin modules.builtin.modinfo modules.order; do
+	for p in modules.builtin modules.builtin.modinfo; do
 		[[ -f $MODDIR/$p ]] && cp -p "$MODDIR/$p" "$kdst/$p"
 	done
+	sed -E 's/\.ko\.(xz|zst|gz)$/.ko/' "$MODDIR/modules.order" > "$kdst/modules.order"
+	log "  ... modules copied after $((SECONDS - t0)) s"
 	depmod -b "$ROOT" "$KVER" || die "depmod -b failed"
 
 	(cd "$ROOT" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$tmp/base.cpio" \
@@ -384,9 +406,11 @@ if [[ ! -f $BASE/base.cpio ]]; then
 	if [[ ! -f $BASE/base.cpio ]]; then
 		log "building initramfs base for $KVER in $BASE"
 		t0=$SECONDS
-		tmp=$(mktemp -d "$CACHE/.build-XXXXXX")
+		tmp=$(mktemp -d "$CACHE/.build-XXXXXX") || die "mktemp failed"
+		CLEANUP+=("$tmp")
 		build_base "$tmp"
-		rm -rf "$CACHE/base-$KVER-"*
+		# Older bases of this kernel, unless a run used one lately.
+		find "$CACHE" -maxdepth 1 -name "base-$KVER-*" -mmin +30 -exec rm -rf {} +
 		mv "$tmp" "$BASE" || die "cannot move $tmp to $BASE"
 		log "base built in $((SECONDS - t0)) s ($(du -sh "$BASE/base.cpio" | cut -f1))"
 	fi
@@ -394,11 +418,10 @@ if [[ ! -f $BASE/base.cpio ]]; then
 fi
 
 # ---------------------------------------------------------- per run --
+touch "$BASE"	# in use: see the clean-up above
+find "$CACHE" -maxdepth 1 \( -name '.run-*' -o -name '.build-*' \) -mmin +720 -exec rm -rf {} + 2>/dev/null
 RUN=$(mktemp -d "$CACHE/.run-XXXXXX") || die "mktemp failed"
-QPID=
-cleanup() { rm -rf "$RUN"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+CLEANUP+=("$RUN")
 
 OV=$RUN/overlay
 mkdir -p "$OV/usr/local/bin" "$OV/tests" "$OV/etc" "$OV/usr/lib/x86_64-linux-gnu/xtables" \
@@ -413,15 +436,19 @@ cp -rL "$TESTS/." "$OV/tests/" || die "cannot copy $TESTS"
 [[ -e $OV/tests/lib.sh ]] || install -m 0644 "$HERE/lib.sh" "$OV/tests/lib.sh"
 
 if [[ -n $TOOLS && $TOOLS != none ]]; then
+	tools=()
 	for p in "$TOOLS"/*; do
-		[[ -f $p ]] || continue
-		cp -L "$p" "$OV/usr/local/bin/"
-		# A compiled tool may need a library the base does not have.
-		[[ $(head -c4 "$p" | tail -c3) == ELF ]] || continue
-		while read -r lib; do
-			[[ -e $BASE/root$lib ]] || install_path "$lib"
-		done < <(ldd "$p" 2>/dev/null | sed -n 's/.*=> \(\/[^ ]*\) .*/\1/p')
+		[[ -f $p ]] && tools+=("$p")
 	done
+	if ((${#tools[@]})); then
+		cp -L "${tools[@]}" "$OV/usr/local/bin/" || die "cannot copy the tools"
+		# A compiled tool may need a library the base does not have.
+		newlibs=()
+		while read -r lib; do
+			[[ -e $BASE/root$lib ]] || newlibs+=("$lib")
+		done < <(shared_libs "${tools[@]}")
+		((${#newlibs[@]} == 0)) || copy_files "${newlibs[@]}" || die "cannot copy libraries of the tools"
+	fi
 fi
 if [[ -n $XTLIB && $XTLIB != none ]]; then
 	n=0
@@ -452,6 +479,7 @@ fi
 {
 	printf 'KVER=%q\n' "$KVER"
 	printf 'TEST_TIMEOUT=%q\n' "$TEST_TIMEOUT"
+	printf 'TEST_TIMEOUT_SET=%q\n' "$TEST_TIMEOUT_SET"
 	printf 'ONLY=%q\n' "${ONLY[*]}"
 	printf 'MODULE_UNDER_TEST=%q\n' "$([[ -z $MODULE || $MODULE == none ]] || basename "$MODULE")"
 } > "$OV/etc/ipsecmss-vm.conf"
@@ -466,14 +494,25 @@ cat "$BASE/base.cpio" "$RUN/overlay.cpio" > "$RUN/initrd.cpio"
 LOG=${IPSECMSS_VM_LOG:-$CACHE/vm-$KVER.log}
 mkdir -p "$(dirname "$LOG")"
 APPEND="console=ttyS0 panic=-1 panic_on_warn=1 oops=panic quiet loglevel=4 log_buf_len=4M"
-APPEND+=" mitigations=off random.trust_cpu=on tsc=unstable $APPEND_EXTRA"
+APPEND+=" mitigations=off random.trust_cpu=on cryptomgr.notests=1 $APPEND_EXTRA"
 
 QEMU=(qemu-system-x86_64 -accel tcg -cpu max -m "$MEM" -smp 1 -nographic -no-reboot -nic none
       -kernel "$VMLINUZ" -initrd "$RUN/initrd.cpio" -append "$APPEND" "${QEMU_ARGS[@]}")
 log "booting $KVER (timeout ${TIMEOUT}s), log in $LOG"
 t0=$(date +%s.%N)
-timeout -k 10 "$TIMEOUT" "${QEMU[@]}" < /dev/null 2>&1 | tee "$LOG"
-rcs=("${PIPESTATUS[@]}")
+# QEMU runs in the background so that a signal to run.sh is handled at once
+# (the trap stops QEMU through timeout, which passes the signal on); sed
+# drops carriage returns and the BIOS's terminal resets.
+mkfifo "$RUN/console"
+sed -u -e 's/\r$//' -e 's/\x1b[c]//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' < "$RUN/console" | tee "$LOG" &
+TEE_PID=$!
+timeout -k 10 "$TIMEOUT" "${QEMU[@]}" < /dev/null > "$RUN/console" 2>&1 &
+QEMU_PID=$!
+trap 'kill -TERM $QEMU_PID 2>/dev/null; wait $QEMU_PID; wait $TEE_PID; interrupted' INT TERM
+wait $QEMU_PID
+qemu_rc=$?
+wait $TEE_PID
+trap - INT TERM
 t1=$(date +%s.%N)
 elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 
@@ -485,7 +524,7 @@ if grep -aqx 'IPSECMSS-VM-SUCCESS' <<<"$clean"; then
 fi
 if [[ -z $result ]]; then
 	why="no result from the guest"
-	((rcs[0] == 124)) && why="VM timed out after ${TIMEOUT}s"
+	((qemu_rc == 124)) && why="VM timed out after ${TIMEOUT}s"
 	grep -aq 'Kernel panic' <<<"$clean" && why="kernel panic"
 	pass=$(grep -acE '^ok [0-9]+ .*' <<<"$clean" | head -1)
 	skip=$(grep -acE '^ok [0-9]+ .*# SKIP' <<<"$clean")
@@ -494,6 +533,7 @@ if [[ -z $result ]]; then
 	result="IPSECMSS-VM-RESULT: $((pass - skip)) passed, $((fail + 1)) failed, $skip skipped"
 	status=1
 fi
-log "VM ran ${elapsed}s, qemu exit ${rcs[0]}, log: $LOG"
+log "VM ran ${elapsed}s, qemu exit $qemu_rc, log: $LOG"
 echo "$result"
 exit $status
+}
