@@ -251,9 +251,16 @@ static unsigned int ipsecmss_clamp_value(const struct sk_buff *skb,
 	unsigned int fwd, rev;
 
 	*why = IPSECMSS_STAT_NO_ROUTE;
-	switch (info->mode) {
-	case XT_IPSECMSS_MODE_SET_MSS:
+	if (info->mode == XT_IPSECMSS_MODE_SET_MSS)
 		return info->mss;
+	/* checkentry cannot see the hooks that reach an nftables user
+	 * chain, so a path MTU rule may still run where there is no output
+	 * route to speak of: leave such packets alone.
+	 */
+	if (!(BIT(xt_hooknum(par)) & IPSECMSS_PMTU_HOOKS))
+		return 0;
+
+	switch (info->mode) {
 	case XT_IPSECMSS_MODE_PMTU_OVERHEAD:
 		fwd = ipsecmss_forward_mtu(skb);
 		if (!fwd)
