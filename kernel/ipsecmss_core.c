@@ -221,12 +221,10 @@ unsigned int ipsecmss_mss_for_mtu(unsigned int mtu, unsigned int overhead,
 				  int ipv6)
 {
 	unsigned int hdrs = ipv6 ? IPSECMSS_IPV6_TCP_HDRS : IPSECMSS_IPV4_TCP_HDRS;
-	unsigned int floor = ipv6 ? IPSECMSS_DEFAULT_MSS_V6 :
-				    IPSECMSS_DEFAULT_MSS_V4;
 	unsigned int mss;
 
-	if (overhead >= mtu || mtu - overhead < hdrs + floor)
-		return floor;
+	if (overhead >= mtu || mtu - overhead < hdrs + IPSECMSS_MSS_FLOOR)
+		return IPSECMSS_MSS_FLOOR;
 	mss = mtu - overhead - hdrs;
 	return mss > U16_MAX_VAL ? U16_MAX_VAL : mss;
 }

@@ -30,10 +30,19 @@
 
 /*
  * The MSS a peer assumes when a SYN carries no MSS option (RFC 9293 3.7.1,
- * RFC 8200 5): also the value inserted, and the floor of a computed clamp.
+ * RFC 8200 5): the value inserted into such a SYN, if the clamp allows.
  */
 #define IPSECMSS_DEFAULT_MSS_V4	536
 #define IPSECMSS_DEFAULT_MSS_V6	1220
+
+/*
+ * The smallest clamp computed from a path MTU: Linux's TCP_MIN_MSS.  Only
+ * a misconfigured MTU or overhead gets this low; above it the clamp is
+ * exactly what fits, even below the defaults above (an IPv6 tunnel whose
+ * outer link is 1280 bytes carries less than 1280, and announcing 1220
+ * there would be the very fragmentation the clamp exists to avoid).
+ */
+#define IPSECMSS_MSS_FLOOR	88
 
 /* What ipsecmss_clamp() did with a TCP segment. */
 enum ipsecmss_outcome {
@@ -121,9 +130,9 @@ unsigned int ipsecmss_csum_sum(const unsigned char *p, unsigned int len,
 
 /*
  * The clamp for a path MTU less @overhead bytes of tunnel cost, for an
- * inner IPv4 (@ipv6 == 0) or IPv6 packet.  A result below the default MSS
- * of the family (or an MTU smaller than the overhead) gives that default:
- * the floor.  Never above 65535.
+ * inner IPv4 (@ipv6 == 0) or IPv6 packet.  A result below
+ * IPSECMSS_MSS_FLOOR (or an MTU smaller than the overhead) gives the
+ * floor.  Never above 65535.
  */
 unsigned int ipsecmss_mss_for_mtu(unsigned int mtu, unsigned int overhead,
 				  int ipv6);

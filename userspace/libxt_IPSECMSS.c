@@ -46,12 +46,12 @@ static void ipsecmss_help_family(unsigned int hdrs, unsigned int floor)
 
 static void ipsecmss_help4(void)
 {
-	ipsecmss_help_family(IPSECMSS_IPV4_TCP_HDRS, IPSECMSS_DEFAULT_MSS_V4);
+	ipsecmss_help_family(IPSECMSS_IPV4_TCP_HDRS, IPSECMSS_MSS_FLOOR);
 }
 
 static void ipsecmss_help6(void)
 {
-	ipsecmss_help_family(IPSECMSS_IPV6_TCP_HDRS, IPSECMSS_DEFAULT_MSS_V6);
+	ipsecmss_help_family(IPSECMSS_IPV6_TCP_HDRS, IPSECMSS_MSS_FLOOR);
 }
 
 static const struct xt_option_entry ipsecmss_opts[] = {

@@ -83,9 +83,9 @@ model() {
 			enc += (align - enc % align) % align
 			if (th + oh + udp + 8 + iv + enc + icv <= mtu) { best = n; break }
 		}
-		if (best < 0) { print "0 536 1220"; exit }
-		m4 = best - 40; if (m4 < 536) m4 = 536	# the default-MSS floor
-		m6 = best - 60; if (m6 < 1220) m6 = 1220
+		if (best < 0) { print "0 88 88"; exit }
+		m4 = best - 40; if (m4 < 88) m4 = 88	# the floor, TCP_MIN_MSS
+		m6 = best - 60; if (m6 < 88) m6 = 88
 		print best, m4, m6
 	}'
 }
@@ -270,8 +270,14 @@ test_example() {
 		fail "--inner ipv6: $out"
 	fi
 	out=$("$BIN" calc --mtu 1300 --aead aes-gcm-16 --natt --porcelain)
-	if [[ "$(kv mss6 "$out") $(kv floored6 "$out") $(kv floored4 "$out")" == "1220 1 0" ]]; then
-		pass "MTU 1300 NAT-T GCM: mss6 is the 1220 floor, flagged floored6=1"
+	if [[ "$(kv mss6 "$out") $(kv floored6 "$out")" == "1178 0" ]]; then
+		pass "MTU 1300 NAT-T GCM: mss6 is exact (1178), below the IPv6 default, not floored"
+	else
+		fail "MTU 1300 NAT-T GCM mss6: $out"
+	fi
+	out=$("$BIN" calc --mtu 160 --aead aes-gcm-16 --natt --porcelain)
+	if [[ "$(kv mss4 "$out") $(kv floored4 "$out") $(kv mss6 "$out") $(kv floored6 "$out")" == "88 1 88 1" ]]; then
+		pass "MTU 160 NAT-T GCM: both MSS are the 88 floor, flagged floored4=1 floored6=1"
 	else
 		fail "floor flag: $out"
 	fi

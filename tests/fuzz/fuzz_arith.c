@@ -9,7 +9,7 @@
  *        the check and diff given to csum_apply)
  *
  * Properties, each abort()ing when violated:
- *   - mss_for_mtu() is mtu - overhead - 40/60, floored at 536/1220 and
+ *   - mss_for_mtu() is mtu - overhead - 40/60, floored at IPSECMSS_MSS_FLOOR (88) and
  *     capped at 65535, without wrapping;
  *   - esp_inner_max() is 0 for absurd parameters (block not a power of
  *     two, a size of 64 KiB or more); otherwise the packet it allows fits
@@ -40,7 +40,7 @@ static int esp_absurd(const struct ipsecmss_esp *e)
 static void check_mss_for_mtu(uint32_t mtu, uint32_t overhead, int v6)
 {
 	int64_t x = (int64_t)mtu - overhead - (v6 ? 60 : 40);
-	int64_t flr = v6 ? 1220 : 536, want;
+	int64_t flr = IPSECMSS_MSS_FLOOR, want;
 	unsigned int got = ipsecmss_mss_for_mtu(mtu, overhead, v6);
 
 	want = x < flr ? flr : x > 65535 ? 65535 : x;
@@ -78,7 +78,7 @@ static void check_worst(uint32_t mtu0, const struct ipsecmss_esp *e, int v6)
 {
 	unsigned int n = ipsecmss_esp_worst_overhead(e);
 	uint64_t b, span, m, lo, tight = 0;
-	unsigned int hdrs = v6 ? 60 : 40, flr = v6 ? 1220 : 536;
+	unsigned int hdrs = v6 ? 60 : 40, flr = IPSECMSS_MSS_FLOOR;
 
 	if (esp_absurd(e)) {
 		REQUIRE(n == 0, "absurd SA: worst_overhead %u", n);

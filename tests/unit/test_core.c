@@ -1017,22 +1017,29 @@ static const struct mtu_case mtu_cases[] = {
 	{ 1500, 0, 0, 1460 },
 	{ 1500, 0, 1, 1440 },
 	{ 1500, 73, 0, 1387 },
-	{ 616, 40, 0, 536 },		/* exactly the floor */
+	{ 616, 40, 0, 536 },		/* below the defaults: exact */
 	{ 617, 40, 0, 537 },
-	{ 615, 40, 0, 536 },		/* below: the floor */
+	{ 615, 40, 0, 535 },
 	{ 1280, 0, 1, 1220 },
 	{ 1281, 0, 1, 1221 },
-	{ 1279, 0, 1, 1220 },
+	{ 1279, 0, 1, 1219 },
+	{ 1280, 73, 1, 1147 },		/* IPv6 over a 1280 tunnel: exact */
 	{ 576, 0, 0, 536 },
-	{ 575, 0, 0, 536 },
-	{ 100, 73, 0, 536 },		/* tiny MTU */
-	{ 100, 73, 1, 1220 },
-	{ 73, 100, 0, 536 },		/* MTU below the overhead */
-	{ 73, 100, 1, 1220 },
-	{ 0, 0, 0, 536 },
-	{ 0, 0, 1, 1220 },
-	{ 1500, 1500, 0, 536 },		/* huge overhead */
-	{ 1500, 1461, 0, 536 },
+	{ 575, 0, 0, 535 },
+	{ 128, 0, 0, 88 },		/* exactly the floor */
+	{ 129, 0, 0, 89 },
+	{ 127, 0, 0, 88 },		/* below: the floor */
+	{ 148, 0, 1, 88 },
+	{ 147, 0, 1, 88 },
+	{ 149, 0, 1, 89 },
+	{ 100, 73, 0, 88 },		/* tiny MTU */
+	{ 100, 73, 1, 88 },
+	{ 73, 100, 0, 88 },		/* MTU below the overhead */
+	{ 73, 100, 1, 88 },
+	{ 0, 0, 0, 88 },
+	{ 0, 0, 1, 88 },
+	{ 1500, 1500, 0, 88 },		/* huge overhead */
+	{ 1500, 1461, 0, 88 },
 	{ 65575, 0, 0, 65535 },		/* exactly the cap */
 	{ 65574, 0, 0, 65534 },
 	{ 65576, 0, 0, 65535 },		/* over: capped */
@@ -1042,16 +1049,16 @@ static const struct mtu_case mtu_cases[] = {
 	{ UINT_MAX, 0, 0, 65535 },	/* overflow-safe */
 	{ UINT_MAX, 0, 1, 65535 },
 	{ UINT_MAX, 1, 0, 65535 },
-	{ UINT_MAX, UINT_MAX, 0, 536 },
-	{ UINT_MAX, UINT_MAX, 1, 1220 },
+	{ UINT_MAX, UINT_MAX, 0, 88 },
+	{ UINT_MAX, UINT_MAX, 1, 88 },
 	{ UINT_MAX, UINT_MAX - 1000, 0, 960 },
 	{ UINT_MAX, UINT_MAX - 1500, 1, 1440 },
-	{ 0, UINT_MAX, 0, 536 },
-	{ 1, UINT_MAX, 1, 1220 },
-	{ 1500, UINT_MAX - 20, 0, 536 },	/* mtu + overhead wraps */
-	{ 1500, UINT_MAX - 1459, 0, 536 },
-	{ 40, 0, 0, 536 },
-	{ 39, 0, 0, 536 },
+	{ 0, UINT_MAX, 0, 88 },
+	{ 1, UINT_MAX, 1, 88 },
+	{ 1500, UINT_MAX - 20, 0, 88 },	/* mtu + overhead wraps */
+	{ 1500, UINT_MAX - 1459, 0, 88 },
+	{ 40, 0, 0, 88 },
+	{ 39, 0, 0, 88 },
 	{ 9000, 73, 0, 8887 },
 	{ 1500, 73, -1, 1367 },		/* any nonzero ipv6 is IPv6 */
 	{ 1500, 73, 2, 1367 },
@@ -1227,7 +1234,7 @@ static void test_esp_suites(void)
 					     n, exact_in);
 				for (v6 = 0; v6 <= 1; v6++) {
 					unsigned int hdrs = v6 ? 60 : 40;
-					unsigned int flr = v6 ? 1220 : 536;
+					unsigned int flr = IPSECMSS_MSS_FLOOR;
 					unsigned int got = ipsecmss_mss_for_mtu(mtu, n,
 										v6);
 
