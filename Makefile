@@ -185,3 +185,10 @@ deb:
 clean:
 	-$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
 	rm -rf build $(EXT) $(CLI) $(TOOLS)
+
+# Figures, never a pass/fail on time: SYN and non-SYN rates against TCPMSS,
+# goodput through the ESP tunnel, the core's instructions per SYN.  About
+# 10 minutes per kernel (BENCH_KVERS="6.1.0-56-amd64 6.12.117+deb12-amd64").
+.PHONY: bench
+bench: all tools
+	tests/bench/run.sh
