@@ -126,18 +126,22 @@ static void edit_init(struct ipsecmss_edit *edit)
 	edit->room_needed = 0;
 }
 
-/* Lower the MSS value at @off + 2, accounting for its word alignment. */
+/*
+ * Lower the MSS value at @off + 2.  The checksum difference is that of the
+ * 16-bit value itself; at an odd offset its two bytes fall in the low half
+ * of one checksum word and the high half of the next, which swaps the
+ * bytes of the difference (one's complement sums commute with a swap).
+ */
 static void rewrite_mss(unsigned char *tcp, unsigned int off,
 			unsigned int mss, struct ipsecmss_edit *edit)
 {
 	unsigned int val = off + 2;
-	unsigned int start = val & ~1u;	/* checksum words are even-aligned */
-	unsigned int span = (val & 1) ? 4 : 2;
-	unsigned int old_sum = ipsecmss_csum_sum(tcp + start, span, 0);
+	unsigned int diff = csum_sub16(mss, get_be16(tcp + val));
 
 	put_be16(tcp + val, mss);
-	edit->csum_diff = csum_sub16(ipsecmss_csum_sum(tcp + start, span, 0),
-				     old_sum);
+	if (val & 1)
+		diff = ((diff << 8) | (diff >> 8)) & U16_MAX_VAL;
+	edit->csum_diff = diff;
 }
 
 /* Put an MSS option first, moving the other options down by four bytes. */

@@ -44,16 +44,16 @@ static struct ipsecmss_net *ipsecmss_pernet(const struct net *net)
 	return net_generic(net, ipsecmss_net_id);
 }
 
-void ipsecmss_stat_inc(const struct net *net, bool ipv6,
-		       enum ipsecmss_stat stat)
+void ipsecmss_stat_syn(const struct net *net, bool ipv6,
+		       enum ipsecmss_stat stat, unsigned int mss)
 {
-	this_cpu_inc(ipsecmss_pernet(net)->stats[ipv6]->v[stat]);
-}
+	struct ipsecmss_net *in = ipsecmss_pernet(net);
+	struct ipsecmss_pcpu_stats __percpu *s = in->stats[ipv6];
 
-void ipsecmss_stat_last_mss(const struct net *net, bool ipv6,
-			    unsigned int mss)
-{
-	WRITE_ONCE(ipsecmss_pernet(net)->last_mss[ipv6], mss);
+	this_cpu_inc(s->v[IPSECMSS_STAT_SYN]);
+	this_cpu_inc(s->v[stat]);
+	if (mss)
+		WRITE_ONCE(in->last_mss[ipv6], mss);
 }
 
 static unsigned long ipsecmss_stat_sum(struct ipsecmss_pcpu_stats __percpu *s,

@@ -27,12 +27,12 @@ enum ipsecmss_stat {
 int ipsecmss_stats_init(void);
 void ipsecmss_stats_exit(void);
 
-/* Count one event for @net; @ipv6 picks the family. */
-void ipsecmss_stat_inc(const struct net *net, bool ipv6,
-		       enum ipsecmss_stat stat);
-
-/* Remember the MSS last written into a packet. */
-void ipsecmss_stat_last_mss(const struct net *net, bool ipv6,
-			    unsigned int mss);
+/*
+ * Count one SYN for @net and what became of it (@stat); @ipv6 picks the
+ * family.  A nonzero @mss is remembered as the MSS last written.  One
+ * call per SYN, so the per-netns lookup is paid once.
+ */
+void ipsecmss_stat_syn(const struct net *net, bool ipv6,
+		       enum ipsecmss_stat stat, unsigned int mss);
 
 #endif /* _IPSECMSS_STATS_H */

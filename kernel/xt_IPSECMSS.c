@@ -348,10 +348,10 @@ static const enum ipsecmss_stat ipsecmss_outcome_stat[IPSECMSS_OUTCOME_MAX] = {
 };
 
 /* Clamp the SYN's header in place; the outcome says what was done. */
-static enum ipsecmss_outcome ipsecmss_mangle(const struct net *net,
-					     struct sk_buff *skb,
+static enum ipsecmss_outcome ipsecmss_mangle(struct sk_buff *skb,
 					     unsigned int thoff,
-					     unsigned int clamp, bool ipv6)
+					     unsigned int clamp, bool ipv6,
+					     unsigned int *written)
 {
 	unsigned int seglen = skb->len - thoff, hdrlen, insert;
 	enum ipsecmss_outcome outcome;
@@ -381,7 +381,7 @@ static enum ipsecmss_outcome ipsecmss_mangle(const struct net *net,
 	}
 	if (outcome == IPSECMSS_LOWERED || outcome == IPSECMSS_INSERTED) {
 		ipsecmss_fix_csum(skb, th, seglen, &edit);
-		ipsecmss_stat_last_mss(net, ipv6, edit.new_mss);
+		*written = edit.new_mss;
 	}
 	return outcome;
 }
@@ -391,7 +391,7 @@ static unsigned int ipsecmss_tg(struct sk_buff *skb,
 {
 	const struct net *net = xt_net(par);
 	enum ipsecmss_stat why = IPSECMSS_STAT_NO_ROUTE;
-	unsigned int thoff = par->thoff, clamp;
+	unsigned int thoff = par->thoff, clamp, written = 0;
 	enum ipsecmss_outcome outcome;
 	u8 flags_buf;
 	const u8 *flags;
@@ -404,14 +404,13 @@ static unsigned int ipsecmss_tg(struct sk_buff *skb,
 	if (!flags || !ipsecmss_is_syn(*flags))
 		return XT_CONTINUE;
 
-	ipsecmss_stat_inc(net, ipv6, IPSECMSS_STAT_SYN);
 	clamp = ipsecmss_clamp_value(skb, par, ipv6, &why);
 	if (!clamp) {
-		ipsecmss_stat_inc(net, ipv6, why);
+		ipsecmss_stat_syn(net, ipv6, why, 0);
 		return XT_CONTINUE;
 	}
-	outcome = ipsecmss_mangle(net, skb, thoff, clamp, ipv6);
-	ipsecmss_stat_inc(net, ipv6, ipsecmss_outcome_stat[outcome]);
+	outcome = ipsecmss_mangle(skb, thoff, clamp, ipv6, &written);
+	ipsecmss_stat_syn(net, ipv6, ipsecmss_outcome_stat[outcome], written);
 	return XT_CONTINUE;
 }
 
