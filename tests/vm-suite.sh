@@ -19,8 +19,13 @@ tools="$top/build/guest-tools"
 mkdir -p "$top/build/logs"
 rm -rf "$mod" "$tools" && mkdir -p "$mod" "$tools"
 cp -r Kbuild kernel "$mod/"
+# The module carries the version of the extension it is tested with (its
+# ELF note), so an edit to the tree during a run cannot split the two.
+version=$(grep -ao '"version":"[^"]*"' userspace/libxt_IPSECMSS.so 2>/dev/null |
+	head -n 1 | cut -d'"' -f4)
+[[ -n $version ]] || version=$(make -s -C "$top" version 2>/dev/null)
 if ! make -s -C "/usr/src/linux-headers-$kver" M="$mod" \
-	IPSECMSS_VERSION="$(make -s -C "$top" version 2>/dev/null)" modules \
+	IPSECMSS_VERSION="$version" modules \
 	>"$top/build/logs/build-$kver.log" 2>&1; then
 	cat "$top/build/logs/build-$kver.log"
 	echo "FAIL: module build for $kver"
