@@ -11,6 +11,15 @@
 #define TCPOPT_NOP	1
 #define TCPOPT_MSS	2
 
+/*
+ * The kernel's compiler headers define noinline; a userspace build that
+ * wants the kernel's code layout (the micro-benchmark) defines it on the
+ * command line, and the others do without.
+ */
+#ifndef noinline
+#define noinline
+#endif
+
 #define U16_MAX_VAL	0xffffu
 #define SIZE_SANE	0x10000u	/* no header, IV, ICV or block is this big */
 
@@ -53,10 +62,15 @@ unsigned int ipsecmss_csum_apply(unsigned int check, unsigned int diff)
 	return ~sum & U16_MAX_VAL;
 }
 
-/* The difference, as one's complement, between two folded sums. */
+/*
+ * The difference, as one's complement, between two folded sums.  Both are
+ * below 0x10000, so their sum is below 0x20000 and one fold is enough.
+ */
 static unsigned int csum_sub16(unsigned int new_sum, unsigned int old_sum)
 {
-	return csum_fold16(new_sum + (~old_sum & U16_MAX_VAL));
+	unsigned int sum = new_sum + (~old_sum & U16_MAX_VAL);
+
+	return (sum & U16_MAX_VAL) + (sum >> 16);
 }
 
 static unsigned int tcp_hdr_len(const unsigned char *tcp)
@@ -64,29 +78,19 @@ static unsigned int tcp_hdr_len(const unsigned char *tcp)
 	return (unsigned int)(tcp[12] >> 4) * 4;
 }
 
-/* One option at @off of a header of @hdrlen bytes: its length, 0 if bad. */
-static unsigned int tcp_opt_len(const unsigned char *tcp, unsigned int off,
-				unsigned int hdrlen)
+/*
+ * One pass over the options, every one checked: this runs on every SYN of
+ * a gateway, so it is a tight loop over the bytes (no call per option)
+ * while a bad option anywhere, after the MSS too, still makes the header
+ * malformed.  The loop runs while an option's kind and length byte are
+ * both in the header; a single byte left over must be a NOP or an EOL.
+ */
+static inline enum ipsecmss_walk walk_options(const unsigned char *tcp,
+					      unsigned int len,
+					      unsigned int *mss_off)
 {
-	unsigned int optlen;
-
-	if (tcp[off] == TCPOPT_NOP)
-		return 1;
-	if (off + 1 >= hdrlen)
-		return 0;	/* the length byte is not in the header */
-	optlen = tcp[off + 1];
-	if (optlen < 2 || optlen > hdrlen - off)
-		return 0;
-	if (tcp[off] == TCPOPT_MSS && optlen != IPSECMSS_OPT_MSS_LEN)
-		return 0;
-	return optlen;
-}
-
-enum ipsecmss_walk ipsecmss_find_mss(const unsigned char *tcp, unsigned int len,
-				     unsigned int *mss_off)
-{
-	unsigned int hdrlen, off, optlen;
-	int found = 0;
+	const unsigned char *opt, *end;
+	unsigned int hdrlen, optlen, found = 0;
 
 	if (!tcp || len < IPSECMSS_TCP_HDR_MIN)
 		return IPSECMSS_WALK_MALFORMED;
@@ -94,27 +98,40 @@ enum ipsecmss_walk ipsecmss_find_mss(const unsigned char *tcp, unsigned int len,
 	if (hdrlen < IPSECMSS_TCP_HDR_MIN || hdrlen > len)
 		return IPSECMSS_WALK_MALFORMED;
 
-	/* Every option is checked, so a bad one after the MSS counts too. */
-	for (off = IPSECMSS_TCP_HDR_MIN; off < hdrlen; off += optlen) {
-		if (tcp[off] == TCPOPT_EOL)
-			break;
-		optlen = tcp_opt_len(tcp, off, hdrlen);
-		if (!optlen)
-			return IPSECMSS_WALK_MALFORMED;
-		if (tcp[off] == TCPOPT_MSS) {
-			if (found)
-				return IPSECMSS_WALK_MALFORMED;
-			found = 1;
-			*mss_off = off;
+	opt = tcp + IPSECMSS_TCP_HDR_MIN;
+	end = tcp + hdrlen;
+	while (end - opt >= 2) {
+		if (opt[0] <= TCPOPT_NOP) {
+			if (opt[0] == TCPOPT_EOL)
+				goto done;
+			opt++;
+			continue;
 		}
+		/* 2 <= optlen <= bytes left, in one unsigned comparison. */
+		optlen = opt[1];
+		if (optlen - 2 > (unsigned int)(end - opt) - 2)
+			return IPSECMSS_WALK_MALFORMED;
+		if (opt[0] == TCPOPT_MSS) {
+			/* Options start at 20, so 0 means "none yet". */
+			if (optlen != IPSECMSS_OPT_MSS_LEN || found)
+				return IPSECMSS_WALK_MALFORMED;
+			found = (unsigned int)(opt - tcp);
+		}
+		opt += optlen;
 	}
-	return found ? IPSECMSS_WALK_FOUND : IPSECMSS_WALK_ABSENT;
+	if (opt < end && opt[0] > TCPOPT_NOP)
+		return IPSECMSS_WALK_MALFORMED;
+done:
+	if (!found)
+		return IPSECMSS_WALK_ABSENT;
+	*mss_off = found;
+	return IPSECMSS_WALK_FOUND;
 }
 
-int ipsecmss_is_syn(unsigned int flags)
+enum ipsecmss_walk ipsecmss_find_mss(const unsigned char *tcp, unsigned int len,
+				     unsigned int *mss_off)
 {
-	return (flags & (IPSECMSS_TCP_SYN | IPSECMSS_TCP_RST |
-			 IPSECMSS_TCP_FIN)) == IPSECMSS_TCP_SYN;
+	return walk_options(tcp, len, mss_off);
 }
 
 static void edit_init(struct ipsecmss_edit *edit)
@@ -165,10 +182,11 @@ static void insert_mss_opt(unsigned char *tcp, unsigned int hdrlen,
 				     old_sum);
 }
 
-static enum ipsecmss_outcome clamp_absent(unsigned char *tcp, unsigned int len,
-					  unsigned int room, unsigned int clamp,
-					  unsigned int insert_mss,
-					  struct ipsecmss_edit *edit)
+/* The rare path, kept out of line so the common rewrite stays lean. */
+static noinline enum ipsecmss_outcome
+clamp_absent(unsigned char *tcp, unsigned int len, unsigned int room,
+	     unsigned int clamp, unsigned int insert_mss,
+	     struct ipsecmss_edit *edit)
 {
 	unsigned int hdrlen = tcp_hdr_len(tcp);
 	unsigned int mss = insert_mss < clamp ? insert_mss : clamp;

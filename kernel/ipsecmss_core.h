@@ -78,9 +78,14 @@ struct ipsecmss_edit {
 
 /*
  * Nonzero when the TCP flags byte @flags marks a segment the target acts
- * on: SYN set, RST and FIN clear (a SYN or SYN/ACK).
+ * on: SYN set, RST and FIN clear (a SYN or SYN/ACK).  Inline: the target
+ * asks it of every segment a rule without a SYN match sends it.
  */
-int ipsecmss_is_syn(unsigned int flags);
+static inline int ipsecmss_is_syn(unsigned int flags)
+{
+	return (flags & (IPSECMSS_TCP_SYN | IPSECMSS_TCP_RST |
+			 IPSECMSS_TCP_FIN)) == IPSECMSS_TCP_SYN;
+}
 
 /* Result of walking the TCP options. */
 enum ipsecmss_walk {

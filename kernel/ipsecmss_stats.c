@@ -14,18 +14,7 @@
 
 #include "ipsecmss_stats.h"
 
-#define IPSECMSS_FAMILIES 2
-
-struct ipsecmss_pcpu_stats {
-	unsigned long v[__IPSECMSS_STAT_MAX];
-};
-
-struct ipsecmss_net {
-	struct ipsecmss_pcpu_stats __percpu *stats[IPSECMSS_FAMILIES];
-	unsigned int last_mss[IPSECMSS_FAMILIES];
-};
-
-static unsigned int ipsecmss_net_id __read_mostly;
+unsigned int ipsecmss_net_id __read_mostly;
 
 static const char *const ipsecmss_stat_names[__IPSECMSS_STAT_MAX] = {
 	[IPSECMSS_STAT_SYN]		= "syn",
@@ -44,26 +33,14 @@ static struct ipsecmss_net *ipsecmss_pernet(const struct net *net)
 	return net_generic(net, ipsecmss_net_id);
 }
 
-void ipsecmss_stat_syn(const struct net *net, bool ipv6,
-		       enum ipsecmss_stat stat, unsigned int mss)
-{
-	struct ipsecmss_net *in = ipsecmss_pernet(net);
-	struct ipsecmss_pcpu_stats __percpu *s = in->stats[ipv6];
-
-	this_cpu_inc(s->v[IPSECMSS_STAT_SYN]);
-	this_cpu_inc(s->v[stat]);
-	if (mss)
-		WRITE_ONCE(in->last_mss[ipv6], mss);
-}
-
 static unsigned long ipsecmss_stat_sum(struct ipsecmss_pcpu_stats __percpu *s,
-				       enum ipsecmss_stat stat)
+				       int family, enum ipsecmss_stat stat)
 {
 	unsigned long sum = 0;
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += per_cpu_ptr(s, cpu)->v[stat];
+		sum += per_cpu_ptr(s, cpu)->v[family][stat];
 	return sum;
 }
 
@@ -81,45 +58,35 @@ static int ipsecmss_stats_show(struct seq_file *seq, void *v)
 	for (f = 0; f < IPSECMSS_FAMILIES; f++) {
 		seq_puts(seq, family[f]);
 		for (i = 0; i < __IPSECMSS_STAT_MAX; i++)
-			seq_printf(seq, " %lu", ipsecmss_stat_sum(in->stats[f], i));
+			seq_printf(seq, " %lu", ipsecmss_stat_sum(in->stats, f, i));
 		seq_printf(seq, " %u\n", READ_ONCE(in->last_mss[f]));
 	}
 	return 0;
 }
 
-static void ipsecmss_net_free(struct ipsecmss_net *in)
-{
-	int f;
-
-	for (f = 0; f < IPSECMSS_FAMILIES; f++) {
-		free_percpu(in->stats[f]);
-		in->stats[f] = NULL;
-	}
-}
-
 static int __net_init ipsecmss_net_init(struct net *net)
 {
 	struct ipsecmss_net *in = ipsecmss_pernet(net);
-	int f;
 
-	for (f = 0; f < IPSECMSS_FAMILIES; f++) {
-		in->stats[f] = alloc_percpu(struct ipsecmss_pcpu_stats);
-		if (!in->stats[f])
-			goto err;
-	}
+	in->stats = alloc_percpu(struct ipsecmss_pcpu_stats);
+	if (!in->stats)
+		return -ENOMEM;
 	if (!proc_create_net_single("ipsecmss", 0444, net->proc_net_stat,
-				    ipsecmss_stats_show, NULL))
-		goto err;
+				    ipsecmss_stats_show, NULL)) {
+		free_percpu(in->stats);
+		in->stats = NULL;
+		return -ENOMEM;
+	}
 	return 0;
-err:
-	ipsecmss_net_free(in);
-	return -ENOMEM;
 }
 
 static void __net_exit ipsecmss_net_exit(struct net *net)
 {
+	struct ipsecmss_net *in = ipsecmss_pernet(net);
+
 	remove_proc_entry("ipsecmss", net->proc_net_stat);
-	ipsecmss_net_free(ipsecmss_pernet(net));
+	free_percpu(in->stats);
+	in->stats = NULL;
 }
 
 static struct pernet_operations ipsecmss_net_ops = {

@@ -6,9 +6,9 @@
 #ifndef _IPSECMSS_STATS_H
 #define _IPSECMSS_STATS_H
 
+#include <linux/percpu.h>
 #include <linux/types.h>
-
-struct net;
+#include <net/netns/generic.h>
 
 /* The order is the column order of /proc/net/stat/ipsecmss. */
 enum ipsecmss_stat {
@@ -24,15 +24,38 @@ enum ipsecmss_stat {
 	__IPSECMSS_STAT_MAX,
 };
 
+#define IPSECMSS_FAMILIES 2	/* [0] IPv4, [1] IPv6 */
+
+struct ipsecmss_pcpu_stats {
+	unsigned long v[IPSECMSS_FAMILIES][__IPSECMSS_STAT_MAX];
+};
+
+/* One per network namespace (net_generic), freed with it. */
+struct ipsecmss_net {
+	struct ipsecmss_pcpu_stats __percpu *stats;
+	unsigned int last_mss[IPSECMSS_FAMILIES];
+};
+
+extern unsigned int ipsecmss_net_id;
+
 int ipsecmss_stats_init(void);
 void ipsecmss_stats_exit(void);
 
 /*
  * Count one SYN for @net and what became of it (@stat); @ipv6 picks the
  * family.  A nonzero @mss is remembered as the MSS last written.  One
- * call per SYN, so the per-netns lookup is paid once.
+ * call per SYN, inline, so a SYN pays one per-netns lookup and two
+ * per-CPU increments.
  */
-void ipsecmss_stat_syn(const struct net *net, bool ipv6,
-		       enum ipsecmss_stat stat, unsigned int mss);
+static inline void ipsecmss_stat_syn(const struct net *net, bool ipv6,
+				     enum ipsecmss_stat stat, unsigned int mss)
+{
+	struct ipsecmss_net *in = net_generic(net, ipsecmss_net_id);
+
+	this_cpu_inc(in->stats->v[ipv6][IPSECMSS_STAT_SYN]);
+	this_cpu_inc(in->stats->v[ipv6][stat]);
+	if (mss)
+		WRITE_ONCE(in->last_mss[ipv6], mss);
+}
 
 #endif /* _IPSECMSS_STATS_H */

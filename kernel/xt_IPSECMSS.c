@@ -176,6 +176,55 @@ static unsigned int ipsecmss_route_inner_mtu(const struct dst_entry *dst,
 	return mtu;
 }
 
+/* The addresses of @fl fall outside @sel (so the policy cannot match). */
+static bool ipsecmss_flow_outside(const struct xfrm_selector *sel,
+				  const struct flowi *fl, bool ipv6)
+{
+	if (ipv6)
+		return !addr_match(&fl->u.ip6.daddr, &sel->daddr,
+				   sel->prefixlen_d) ||
+		       !addr_match(&fl->u.ip6.saddr, &sel->saddr,
+				   sel->prefixlen_s);
+	return !addr4_match(fl->u.ip4.daddr, sel->daddr.a4, sel->prefixlen_d) ||
+	       !addr4_match(fl->u.ip4.saddr, sel->saddr.a4, sel->prefixlen_s);
+}
+
+/*
+ * Whether the outbound policy lookup of the reverse flow @fl certainly
+ * finds nothing, so that it can be skipped: the netns has a single
+ * outbound policy, the one the forward bundle @fwd was built from, and
+ * the reverse flow lies outside it.  That is a site-to-site gateway's
+ * SYN entering the tunnel, whose reverse leg leaves the tunnel here; the
+ * lookup would cost it about 870 instructions to find nothing.  Anything
+ * else (more policies, outbound default "block", a dead policy, a
+ * selector the reverse addresses fall in) takes the full lookup.  Like
+ * xfrm_lookup() itself, a SYN racing a policy change may see either side.
+ */
+static bool ipsecmss_reverse_has_no_policy(struct net *net,
+					   const struct dst_entry *fwd,
+					   const struct flowi *fl, bool ipv6)
+{
+	const struct xfrm_dst *xdst = (const struct xfrm_dst *)fwd;
+	const struct xfrm_policy *pol;
+	unsigned short family = ipv6 ? AF_INET6 : AF_INET;
+
+	if (!fwd->xfrm || xdst->num_pols != 1 ||
+	    READ_ONCE(net->xfrm.policy_count[XFRM_POLICY_OUT]) != 1 ||
+	    READ_ONCE(net->xfrm.policy_default[XFRM_POLICY_OUT]) ==
+	    XFRM_USERPOLICY_BLOCK)
+		return false;
+	pol = xdst->pols[0];
+	if (!pol || READ_ONCE(pol->walk.dead) ||
+	    xfrm_policy_id2dir(pol->index) != XFRM_POLICY_OUT)
+		return false;
+	/* The policy lookup's own tests: family first, then the selector. */
+	if (pol->family != family ||
+	    (pol->selector.family != family &&
+	     pol->selector.family != AF_UNSPEC))
+		return true;
+	return ipsecmss_flow_outside(&pol->selector, fl, ipv6);
+}
+
 /*
  * The leg the peer's segments take back: the reverse flow, ports and
  * protocol filled in so that the xfrm policy lookup happens and returns
@@ -187,6 +236,7 @@ static unsigned int ipsecmss_reverse_inner_mtu(struct net *net,
 					       bool ipv6,
 					       enum ipsecmss_stat *why)
 {
+	const struct dst_entry *fwd = skb_dst(skb);
 	struct dst_entry *dst;
 	unsigned int mtu;
 	struct flowi fl;
@@ -206,6 +256,11 @@ static unsigned int ipsecmss_reverse_inner_mtu(struct net *net,
 		fl.u.ip4.flowi4_proto = IPPROTO_TCP;
 		fl.u.ip4.fl4_sport = th->dest;
 		fl.u.ip4.fl4_dport = th->source;
+	}
+	if (ipsecmss_reverse_has_no_policy(net, fwd, &fl, ipv6)) {
+		mtu = dst_mtu(dst);
+		dst_release(dst);
+		return mtu;
 	}
 	/* On error xfrm_lookup() has released the plain route. */
 	dst = xfrm_lookup(net, dst, &fl, NULL, 0);
@@ -240,8 +295,8 @@ static unsigned int ipsecmss_auto_clamp(const struct sk_buff *skb,
 }
 
 /*
- * The largest MSS the rule allows for this packet; 0 leaves it alone,
- * with the reason in *@why.
+ * The largest MSS a path MTU rule allows for this packet; 0 leaves it
+ * alone, with the reason in *@why.
  */
 static unsigned int ipsecmss_clamp_value(const struct sk_buff *skb,
 					 const struct xt_action_param *par,
@@ -251,8 +306,6 @@ static unsigned int ipsecmss_clamp_value(const struct sk_buff *skb,
 	unsigned int fwd, rev;
 
 	*why = IPSECMSS_STAT_NO_ROUTE;
-	if (info->mode == XT_IPSECMSS_MODE_SET_MSS)
-		return info->mss;
 	/* checkentry cannot see the hooks that reach an nftables user
 	 * chain, so a path MTU rule may still run where there is no output
 	 * route to speak of: leave such packets alone.
@@ -386,31 +439,60 @@ static enum ipsecmss_outcome ipsecmss_mangle(struct sk_buff *skb,
 	return outcome;
 }
 
+/* Clamp one SYN or SYN/ACK and count what became of it. */
+static noinline void ipsecmss_syn(struct sk_buff *skb,
+				  const struct xt_action_param *par, bool ipv6)
+{
+	const struct xt_ipsecmss_tginfo *info = par->targinfo;
+	enum ipsecmss_stat why = IPSECMSS_STAT_NO_ROUTE;
+	unsigned int clamp, written = 0;
+	enum ipsecmss_outcome outcome;
+
+	if (likely(info->mode == XT_IPSECMSS_MODE_SET_MSS))
+		clamp = info->mss;
+	else
+		clamp = ipsecmss_clamp_value(skb, par, ipv6, &why);
+	if (!clamp) {
+		ipsecmss_stat_syn(xt_net(par), ipv6, why, 0);
+		return;
+	}
+	outcome = ipsecmss_mangle(skb, par->thoff, clamp, ipv6, &written);
+	ipsecmss_stat_syn(xt_net(par), ipv6, ipsecmss_outcome_stat[outcome],
+			  written);
+}
+
+/* The flags byte when the linear part does not hold it: rare. */
+static noinline bool ipsecmss_flags_nonlinear(const struct sk_buff *skb,
+					      unsigned int off)
+{
+	u8 flags;
+
+	return !skb_copy_bits(skb, off, &flags, sizeof(flags)) &&
+	       ipsecmss_is_syn(flags);
+}
+
+/*
+ * Whether the segment at @thoff is a SYN or SYN/ACK.  A rule without a SYN
+ * match sends every TCP segment of the gateway here, so the answer for the
+ * others is a few loads, without a stack frame.
+ */
+static bool ipsecmss_skb_is_syn(const struct sk_buff *skb, unsigned int thoff)
+{
+	unsigned int off = thoff + IPSECMSS_TCP_FLAGS_OFF;
+
+	if (skb->len < thoff + sizeof(struct tcphdr))
+		return false;
+	if (likely(off < skb_headlen(skb)))
+		return ipsecmss_is_syn(skb->data[off]);
+	return ipsecmss_flags_nonlinear(skb, off);
+}
+
 static unsigned int ipsecmss_tg(struct sk_buff *skb,
 				const struct xt_action_param *par, bool ipv6)
 {
-	const struct net *net = xt_net(par);
-	enum ipsecmss_stat why = IPSECMSS_STAT_NO_ROUTE;
-	unsigned int thoff = par->thoff, clamp, written = 0;
-	enum ipsecmss_outcome outcome;
-	u8 flags_buf;
-	const u8 *flags;
-
 	/* A non-first fragment has no TCP header to look at. */
-	if (par->fragoff || skb->len < thoff + sizeof(struct tcphdr))
-		return XT_CONTINUE;
-	flags = skb_header_pointer(skb, thoff + IPSECMSS_TCP_FLAGS_OFF,
-				   sizeof(flags_buf), &flags_buf);
-	if (!flags || !ipsecmss_is_syn(*flags))
-		return XT_CONTINUE;
-
-	clamp = ipsecmss_clamp_value(skb, par, ipv6, &why);
-	if (!clamp) {
-		ipsecmss_stat_syn(net, ipv6, why, 0);
-		return XT_CONTINUE;
-	}
-	outcome = ipsecmss_mangle(skb, thoff, clamp, ipv6, &written);
-	ipsecmss_stat_syn(net, ipv6, ipsecmss_outcome_stat[outcome], written);
+	if (!par->fragoff && ipsecmss_skb_is_syn(skb, par->thoff))
+		ipsecmss_syn(skb, par, ipv6);
 	return XT_CONTINUE;
 }
 

@@ -99,7 +99,7 @@ static void ref_csum_replace2(uint16_t *sum, uint16_t old, uint16_t new)
 }
 
 /* tcpmss_mangle_packet()'s option loop, for a header of @len bytes. */
-__attribute__((noinline)) int ref_tcpmss_mangle(unsigned char *tcph,
+__attribute__((__noinline__)) int ref_tcpmss_mangle(unsigned char *tcph,
 						unsigned int len,
 						unsigned int newmss)
 {
@@ -130,7 +130,7 @@ __attribute__((noinline)) int ref_tcpmss_mangle(unsigned char *tcph,
 
 static volatile unsigned int sink;
 
-__attribute__((noinline)) static void run_walk(unsigned long n)
+__attribute__((__noinline__)) static void run_walk(unsigned long n)
 {
 	unsigned int off = 0;
 
@@ -138,7 +138,7 @@ __attribute__((noinline)) static void run_walk(unsigned long n)
 		sink += ipsecmss_find_mss(seg, seglen, &off) + off;
 }
 
-__attribute__((noinline)) static void run_clamp(unsigned long n)
+__attribute__((__noinline__)) static void run_clamp(unsigned long n)
 {
 	struct ipsecmss_edit edit;
 
@@ -149,7 +149,7 @@ __attribute__((noinline)) static void run_clamp(unsigned long n)
 	}
 }
 
-__attribute__((noinline)) static void run_tcpmss(unsigned long n)
+__attribute__((__noinline__)) static void run_tcpmss(unsigned long n)
 {
 	while (n--) {
 		restore();

@@ -132,7 +132,7 @@ REQUIRED_BINS=(
 	xtables-legacy-multi xtables-nft-multi
 	kmod socat tcpdump pppd pppoe-server pppoe
 )
-OPTIONAL_BINS=(nft trafgen mausezahn ethtool strace conntrack ping tracepath stdbuf)
+OPTIONAL_BINS=(nft trafgen mausezahn ethtool strace conntrack ping tracepath stdbuf setpriv)
 
 # Kernel modules the tests need; a name may be a module or an alias.
 REQUIRED_MODULES=(

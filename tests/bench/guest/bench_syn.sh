@@ -307,7 +307,7 @@ ts_kv_() {
 # at a time (so no traced callee inflates it), its median duration over
 # BENCH_PROF_N packets.  Under -icount shift=0 a nanosecond is an
 # instruction; every duration carries the tracer's own entry/exit cost,
-# which ipsecmss_is_syn (a handful of instructions) calibrates.
+# which __rcu_read_lock (a handful of instructions) calibrates.
 TRACE=/sys/kernel/tracing
 PROF_N=${BENCH_PROF_N:-1000}
 
@@ -350,10 +350,8 @@ prof() {
 profile() {
 	trace_init || { echo "# no tracefs: no profile"; return 0; }
 	local f
-	for f in ipsecmss_tg4 ipsecmss_tg ipsecmss_clamp_value.constprop.0 \
-		 ipsecmss_clamp ipsecmss_find_mss skb_ensure_writable \
-		 inet_proto_csum_replace4 ipsecmss_stat_inc ipsecmss_stat_last_mss \
-		 ipsecmss_csum_sum ipsecmss_is_syn; do
+	for f in ipsecmss_tg4 ipsecmss_syn ipsecmss_clamp skb_ensure_writable \
+		 inet_proto_csum_replace4 __rcu_read_lock ipsecmss_esp_inner_max; do
 		prof syn ipsecmss-set $f
 	done
 	for f in tcpmss_tg4 tcp_mt skb_ensure_writable inet_proto_csum_replace4; do
@@ -364,7 +362,7 @@ profile() {
 	prof syn ipsecmss-73 nf_route
 	prof syn tun-tcpmss-pmtu tcpmss_tg4
 	prof syn tun-tcpmss-pmtu nf_route
-	for f in ipsecmss_tg4 ipsecmss_clamp_value.constprop.0 ipsecmss_route_inner_mtu \
+	for f in ipsecmss_tg4 ipsecmss_syn ipsecmss_clamp_value ipsecmss_route_inner_mtu \
 		 ipsecmss_reverse_inner_mtu nf_route xfrm_lookup ipsecmss_esp_inner_max; do
 		prof syn tun-auto $f
 	done
