@@ -14,8 +14,11 @@ kver=${1:?usage: vm-suite.sh KVER TESTDIR [run.sh options]}
 tests=${2:?usage: vm-suite.sh KVER TESTDIR [run.sh options]}
 shift 2
 
-mod="$top/build/mod-$kver"
-tools="$top/build/guest-tools"
+# IPSECMSS_BUILD_TAG keeps concurrent runs (make bench beside a test run)
+# out of each other's build directories.
+tag=${IPSECMSS_BUILD_TAG:+-$IPSECMSS_BUILD_TAG}
+mod="$top/build/mod-$kver$tag"
+tools="$top/build/guest-tools$tag"
 mkdir -p "$top/build/logs"
 rm -rf "$mod" "$tools" && mkdir -p "$mod" "$tools"
 cp -r Kbuild kernel "$mod/"

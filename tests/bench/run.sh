@@ -89,7 +89,7 @@ for kver in "${KVERS[@]}"; do
 	log=$OUT/vm-$kver.log
 	echo
 	echo "== Guest $kver: booting (raw lines in $log) =="
-	IPSECMSS_VM_LOG=$log tests/vm-suite.sh "$kver" "$stage" \
+	IPSECMSS_VM_LOG=$log IPSECMSS_BUILD_TAG=bench tests/vm-suite.sh "$kver" "$stage" \
 		--qemu-arg -icount --qemu-arg shift=0 --timeout 1500 >"$OUT/run-$kver.out" 2>&1
 	rc=$?
 	grep -a -h -E '^(FAIL|SKIP):|^not ok|^IPSECMSS-VM-RESULT|^run.sh: error' \

@@ -42,6 +42,8 @@ LIB=${IPSECMSS_LIB:-$HERE/lib.sh}
 [[ -e $LIB ]] || LIB=$HERE/../vm/lib.sh
 # shellcheck source=../vm/lib.sh
 . "$LIB"
+# shellcheck source=lib_router.sh
+. "$HERE/lib_router.sh"
 
 PROBE=${PROBE:-$(command -v ipsecmss-probe || echo "$HERE/../tools/ipsecmss-probe")}
 FLAVOURS=${FLAVOURS:-legacy nft}
@@ -52,8 +54,6 @@ SPORT=40000
 WAIT_MS=5000	# for a segment to reach the server
 TMPD=$(mktemp -d /tmp/hostile_corpus.XXXXXX)
 
-C4=10.0.1.1 R4C=10.0.1.254 R4S=10.0.2.254 S4=10.0.2.1
-C6=fd00:1::1 R6C=fd00:1::fe R6S=fd00:2::fe S6=fd00:2::1
 
 BG_PIDS=()
 RPID=	# a process in the router namespace: its /proc/PID/net is the router's
@@ -131,25 +131,6 @@ read_counters() {
 }
 
 # ------------------------------------------------------------ topology --
-setup_topology() {
-	setup_ns client router server || return 1
-	make_veth client veth0 router veth0 || return 1
-	make_veth router veth1 server veth0 || return 1
-	ip -n client addr add $C4/24 dev veth0
-	ip -n client addr add $C6/64 dev veth0 nodad
-	ip -n router addr add $R4C/24 dev veth0
-	ip -n router addr add $R6C/64 dev veth0 nodad
-	ip -n router addr add $R4S/24 dev veth1
-	ip -n router addr add $R6S/64 dev veth1 nodad
-	ip -n server addr add $S4/24 dev veth0
-	ip -n server addr add $S6/64 dev veth0 nodad
-	ip -n client route add default via $R4C
-	ip -n client -6 route add default via $R6C
-	ip -n server route add default via $R4S
-	ip -n server -6 route add default via $R6S
-	ip netns exec router sysctl -qw net.ipv4.ip_forward=1 \
-		net.ipv6.conf.all.forwarding=1
-}
 
 # wait_ready FILE TEXT: until FILE contains TEXT (5 s)
 wait_ready() {
