@@ -16,7 +16,8 @@ test_pkgs=(
 	linux-image-amd64			# Debian 12's 6.1, booted in QEMU
 	linux-headers-6.12-amd64		# the 6.12 backport with its image
 	qemu-system-x86 busybox-static cpio kmod iproute2 xz-utils zstd
-	socat tcpdump ppp pppoe netsniff-ng nftables
+	socat tcpdump ppp pppoe netsniff-ng nftables ethtool
+	valgrind				# make bench: the core micro-benchmark
 	clang llvm libclang-rt-14-dev		# libFuzzer, ASan, UBSan
 	dkms debhelper dh-dkms lintian fakeroot dpkg-dev
 	linux-source-6.1			# checkpatch.pl for tests/style.sh

@@ -77,6 +77,8 @@ function rule_of(var) {
 		guest_kernel = kv(line, "kernel")
 	} else if (kv(line, "kind") == "goodput") {
 		conf_gp = line
+	} else if (kv(line, "kind") == "bulk") {
+		conf_bulk = line
 	} else if (kv(line, "clocksource") != "") {
 		clocksource = kv(line, "clocksource")
 	}
@@ -118,6 +120,29 @@ function rule_of(var) {
 	v = line; sub(/ .*/, "", v)
 	r = line; sub(/^[^ ]* */, "", r)
 	rules[v] = r
+	next
+}
+
+/BENCH bulkrule / {
+	line = $0
+	sub(/.*BENCH bulkrule /, "", line)
+	v = line; sub(/:.*/, "", v)
+	r = line; sub(/^[^:]*: */, "", r)
+	bulkrule[v] = r
+	next
+}
+
+/BENCH bulk mode=/ {
+	line = $0
+	sub(/.*BENCH bulk /, "", line)
+	m = kv(line, "mode"); rep = kv(line, "rep") + 0; var = kv(line, "var")
+	if (!(m in bmseen)) { bmseen[m] = 1; bmodes[++nbmodes] = m }
+	if (!(var in bvseen)) { bvseen[var] = 1; bvars[++nbvars] = var }
+	if (rep > bmaxrep)
+		bmaxrep = rep
+	btime[m, var, rep] = kv(line, "ns") / 1e6
+	bbytes = kv(line, "bytes")
+	bbusy[m] += kv(line, "busy"); bidle[m] += kv(line, "idle")
 	next
 }
 
@@ -202,6 +227,8 @@ END {
 		evidence()
 	if (ngvars)
 		print_goodput()
+	if (nbmodes)
+		print_bulk()
 	if (np)
 		print_profile()
 	if (nm)
@@ -366,4 +393,41 @@ function print_micro(    i, l) {
 	}
 	printf "(walk: ipsecmss_find_mss; rewrite: ipsecmss_clamp 1460->1344; insert: ipsecmss_clamp on the\n"
 	printf " layout without MSS; TCPMSS*: xt_TCPMSS's option loop + csum_replace2, transcribed, the baseline.)\n"
+}
+
+function print_bulk(    i, j, m, var, r, n, v, t, rr, noise) {
+	printf "\n== Bulk TCP through a rule without a SYN match (%s) ==\n", conf_bulk
+	for (i = 1; i <= nbmodes; i++) {
+		m = bmodes[i]
+		what = "TSO/GSO/GRO off (the rule sees every 1448-byte segment and every ACK)"
+		if (m == "gso")
+			what = "default offloads (the rule sees GSO super-packets, as after a NIC's GRO)"
+		printf "mode %s: %s\n", m, what
+		printf "%-14s %24s %9s %26s\n", "variant", "time ms median [range]", "Mbit/s", "throughput vs none [range]"
+		n = 0
+		for (r = 1; r <= bmaxrep; r++) if ((m, "none", r) in btime) v[++n] = btime[m, "none", r]
+		if (n) { stats(v, n); noise = 100 * (S_MAX - S_MIN) / S_MED }
+		for (j = 1; j <= nbvars; j++) {
+			var = bvars[j]
+			n = 0
+			for (r = 1; r <= bmaxrep; r++) if ((m, var, r) in btime) v[++n] = btime[m, var, r]
+			if (!n)
+				continue
+			stats(v, n)
+			t = sprintf("%.1f [%.1f..%.1f]", S_MED, S_MIN, S_MAX)
+			mb = bbytes * 8 / (S_MED / 1e3) / 1e6
+			n = 0
+			for (r = 1; r <= bmaxrep; r++)
+				if ((m, var, r) in btime && (m, "none", r) in btime)
+					v[++n] = btime[m, "none", r] / btime[m, var, r]
+			stats(v, n)
+			rr = sprintf("%.4f [%.4f..%.4f]", S_MED, S_MIN, S_MAX)
+			printf "%-14s %24s %9.1f %26s\n", var, t, mb, rr
+		}
+		printf "(run-to-run range of \"none\" itself: %.2f %% of its median; CPU busy %.1f %% of the\n", noise,
+			bbusy[m] + bidle[m] ? 100 * bbusy[m] / (bbusy[m] + bidle[m]) : 0
+		printf " 10-ms ticks of the timed runs, socat start-up included)\n"
+	}
+	for (j = 1; j <= nbvars; j++)
+		printf "  %-14s %s\n", bvars[j], bulkrule[bvars[j]]
 }

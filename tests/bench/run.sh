@@ -12,7 +12,9 @@
 #    bench_syn.sh      forwarded SYN rate and non-SYN rate per rule variant,
 #                      every variant interleaved, BENCH_REPS repetitions;
 #    bench_goodput.sh  goodput through the seed's ESP tunnel: auto vs 1344 vs
-#                      no clamp with fragmentation.
+#                      no clamp with fragmentation;
+#    bench_bulk.sh     bulk TCP through a router whose rule has no SYN match,
+#                      with the default offloads and with TSO/GSO/GRO off.
 # 3. tests/bench/report.awk prints the tables.
 #
 # Figures only: never a pass/fail on time.  The exit status is non-zero only
@@ -20,7 +22,8 @@
 # failed transfer) or the VM did not run.  Knobs (environment): BENCH_REPS
 # (5), BENCH_SYNS (10000 packets per run), BENCH_ACKS (10000), BENCH_SUITE
 # (null: the tunnel router's SA for the SYN runs), BENCH_XFER (1000000
-# bytes), BENCH_WAN_RATE (10mbit), BENCH_PROFILE (1), BENCH_PROF_N (1000).
+# bytes), BENCH_WAN_RATE (10mbit), BENCH_PROFILE (1), BENCH_PROF_N (1000),
+# BENCH_BULK (8000000 bytes per bulk transfer).
 # The raw lines stay in build/bench/vm-KVER.log.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -81,7 +84,7 @@ for kver in "${KVERS[@]}"; do
 	install -m 0644 tests/net/lib_twosite.sh "$stage/lib_twosite.sh"
 	{
 		for v in BENCH_REPS BENCH_SYNS BENCH_ACKS BENCH_SUITE BENCH_XFER \
-			 BENCH_WAN_RATE BENCH_PROFILE BENCH_PROF_N; do
+			 BENCH_WAN_RATE BENCH_PROFILE BENCH_PROF_N BENCH_BULK; do
 			[[ -n ${!v:-} ]] && printf '%s=%q\n' "$v" "${!v}"
 		done
 	} > "$stage/bench.conf"
