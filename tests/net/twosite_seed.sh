@@ -12,8 +12,9 @@
 #     that would tell the sender is lost.
 #  2. With the seed's rules on rb (-j IPSECMSS --set-mss 1344, both
 #     directions) both transfers complete with matching checksums, no ESP
-#     packet on the WAN is fragmented or larger than 1454 bytes, and the
-#     SYN and SYN/ACK arrive announcing 1344.
+#     packet on the WAN is fragmented or larger than 1454 bytes, the
+#     SYN and SYN/ACK arrive announcing 1344, and rb's counters moved by
+#     exactly 2 SYNs + 2 lowered per connection, nothing for the data.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "${IPSECMSS_LIB:-$HERE/lib.sh}"
@@ -59,10 +60,12 @@ seed_fix() {
 		-j IPSECMSS --set-mss $SEED_MSS
 	ts_syn_capture_start "$TS_H2" eth0 h2
 	ts_syn_capture_start "$TS_H1" eth0 h1
+	ts_stats "$TS_RB" before
 	ts_watch_start
 	run_both_ways 30000
 	ok=$?
 	ts_watch_stop
+	ts_stats "$TS_RB" after
 	mss_h2=$(ts_syn_capture_mss h2)
 	mss_h1=$(ts_syn_capture_mss h1)
 	((ok == 0)) && pass "seed: with --set-mss $SEED_MSS on rb both 2 MB transfers complete, checksums match" ||
@@ -76,6 +79,12 @@ seed_fix() {
 		fail "seed: h2 receives the SYN with MSS $SEED_MSS (got ${mss_h2:-nothing})"
 	[[ $mss_h1 == "$SEED_MSS" ]] && pass "seed: h1 receives the SYN/ACK with MSS $mss_h1" ||
 		fail "seed: h1 receives the SYN/ACK with MSS $SEED_MSS (got ${mss_h1:-nothing})"
+	# Two connections, each a SYN and a SYN/ACK lowered on rb; the 4 MB of
+	# segments after them move nothing.
+	ts_stats_check "seed: rb" "ipv4.syn=4 ipv4.lowered=4"
+	[[ ${TS_ST[after.ipv4.last_mss]} == "$SEED_MSS" ]] &&
+		pass "seed: rb's last_mss is $SEED_MSS" ||
+		fail "seed: rb's last_mss is $SEED_MSS (got ${TS_ST[after.ipv4.last_mss]:-?})"
 	ts_teardown
 }
 
