@@ -313,23 +313,27 @@ confirm() {
 	fi
 }
 
-# auto_conns NAME M4 M6 E: four connections through the auto rule pair.
-# Sets A4 A6, the MSS auto gave (when both directions agree).
+# auto_conns NAME M4 M6 E [FAMILIES]: four connections through the auto
+# rule pair (two per family in FAMILIES, default "4 6": h1 -> h2 and
+# h2 -> h1).  Sets A4 A6, the MSS auto gave (when both directions agree).
 auto_conns() {
-	local name=$1 m4=$2 m6=$3 e=$4 c tag cns sns addr want ok=1 bad=()
+	local name=$1 m4=$2 m6=$3 e=$4 fams=${5:-4 6} c tag cns sns addr want ok=1 bad=()
+	local tags=() f
 	local -A got
 	A4=- A6=-
+	for f in $fams; do tags+=("a$f" "b$f"); done
 	read_stats before
 	watch_start
 	for c in "a4 $TS_H1 $TS_H2 $TS_H2_4" "b4 $TS_H2 $TS_H1 $TS_H1_4" \
 		 "a6 $TS_H1 $TS_H2 $TS_H2_6" "b6 $TS_H2 $TS_H1 $TS_H1_6"; do
 		read -r tag cns sns addr <<<"$c"
+		[[ " ${tags[*]} " == *" $tag "* ]] || continue
 		PORT=$((PORT + 1))
 		cap_start "$tag.syn" "$sns" eth0 $PORT
 		cap_start "$tag.synack" "$cns" eth0 $PORT
 		xfer_start "$tag" "$cns" "$sns" "$addr" send $OK_MS $PORT
 	done
-	for tag in a4 b4 a6 b6; do
+	for tag in "${tags[@]}"; do
 		xfer_wait "$tag" || { ok=0; bad+=("$tag: transfer failed;"); }
 		got[$tag.syn]=$(cap_mss "$tag.syn")
 		got[$tag.synack]=$(cap_mss "$tag.synack")
@@ -337,29 +341,32 @@ auto_conns() {
 	watch_stop
 	read_stats after
 
-	for tag in a4 b4 a6 b6; do
+	for tag in "${tags[@]}"; do
 		want=$m4
 		[[ $tag == ?6 ]] && want=$m6
 		[[ ${got[$tag.syn]} == "$want" && ${got[$tag.synack]} == "$want" ]] ||
 			{ ok=0; bad+=("$tag: SYN ${got[$tag.syn]} SYN/ACK ${got[$tag.synack]}, want $want;"); }
 	done
-	[[ ${got[a4.syn]} == "${got[b4.syn]}" ]] && A4=${got[a4.syn]}
-	[[ ${got[a6.syn]} == "${got[b6.syn]}" ]] && A6=${got[a6.syn]}
+	[[ -n ${got[a4.syn]:-} && ${got[a4.syn]} == "${got[b4.syn]}" ]] && A4=${got[a4.syn]}
+	[[ -n ${got[a6.syn]:-} && ${got[a6.syn]} == "${got[b6.syn]}" ]] && A6=${got[a6.syn]}
 	((W_FRAGS == 0 && W_LEN == e)) ||
 		{ ok=0; bad+=("WAN: frags=$W_FRAGS largest=$W_LEN, want 0 and $e"); }
 	if ((ok)); then
-		pass "$name: auto: SYN and SYN/ACK carry $m4 (IPv4) / $m6 (IPv6), h1->h2 and h2->h1; 4 x 100 KB cross, no fragment, largest WAN packet $W_LEN"
+		pass "$name: auto: SYN and SYN/ACK carry $m4 (IPv4) / $m6 (IPv6) (families $fams), h1->h2 and h2->h1; ${#tags[@]} x 100 KB cross, no fragment, largest WAN packet $W_LEN"
 	else
 		fail "$name: auto: ${bad[*]}"
 	fi
 
-	local d4 d6 l4 l6
+	local d4 d6 l4 l6 w4=0 w6=0
 	d4=$(delta ipv4 lowered) d6=$(delta ipv6 lowered)
 	l4=${ST[after.ipv4.last_mss]} l6=${ST[after.ipv6.last_mss]}
-	if ((d4 == 4 && d6 == 4 && l4 == m4 && l6 == m6)); then
-		pass "$name: counters: lowered +4 / +4 (2 connections x SYN + SYN/ACK per family), last_mss $l4 / $l6"
+	# Without a family's connections its last_mss stays what it was.
+	[[ $fams == *4* ]] && w4=4 || m4=${ST[before.ipv4.last_mss]}
+	[[ $fams == *6* ]] && w6=4 || m6=${ST[before.ipv6.last_mss]}
+	if ((d4 == w4 && d6 == w6 && l4 == m4 && l6 == m6)); then
+		pass "$name: counters: lowered +$d4 / +$d6 (2 connections x SYN + SYN/ACK per family), last_mss $l4 / $l6"
 	else
-		fail "$name: counters: lowered +$d4 / +$d6 (want 4 / 4), last_mss $l4 / $l6 (want $m4 / $m6); syn +$(delta ipv4 syn) / +$(delta ipv6 syn), already_low +$(delta ipv4 already_low) / +$(delta ipv6 already_low), no_sa +$(delta ipv4 no_sa) / +$(delta ipv6 no_sa), unknown_xfrm +$(delta ipv4 unknown_xfrm) / +$(delta ipv6 unknown_xfrm)"
+		fail "$name: counters: lowered +$d4 / +$d6 (want $w4 / $w6), last_mss $l4 / $l6 (want $m4 / $m6); syn +$(delta ipv4 syn) / +$(delta ipv6 syn), already_low +$(delta ipv4 already_low) / +$(delta ipv6 already_low), no_sa +$(delta ipv4 no_sa) / +$(delta ipv6 no_sa), unknown_xfrm +$(delta ipv4 unknown_xfrm) / +$(delta ipv6 unknown_xfrm)"
 	fi
 }
 
@@ -506,6 +513,37 @@ route_based() {
 		"xfrmi-mtu1400" 1500 0 "$P" "$E" $((P - 40)) $((P - 60)) "$A4" "$A6")")
 }
 
+# A single-family gateway: each router keeps one outbound policy (the IPv4
+# one; the IPv6 ones go).  The SYN/ACK entering rb's tunnel then takes
+# auto's short cut: the only outbound policy is its own bundle's and the
+# reverse flow lies outside it, so the reverse policy lookup is skipped.
+# The MSS must be the same exact one; the policies come back after.
+single_policy() {
+	local name="one outbound policy (IPv4 only, WAN $TS_WAN_MTU)" out
+	local a=$TS_WAN_A4 b=$TS_WAN_B4
+	[[ $TS_OUTER == 6 ]] && a=$TS_WAN_A6 b=$TS_WAN_B6
+	ip -n "$TS_RA" xfrm policy delete src "$TS_LAN1_6" dst "$TS_LAN2_6" dir out &&
+		ip -n "$TS_RB" xfrm policy delete src "$TS_LAN2_6" dst "$TS_LAN1_6" dir out ||
+		{ fail "$name: cannot remove the IPv6 outbound policies"; return; }
+	out=$(ip -n "$TS_RB" xfrm policy count)
+	if [[ $out == *"OUT 1 "* || $out == *"OUT 1,"* ]]; then
+		pass "$name: rb has exactly one outbound policy ($out)"
+	else
+		fail "$name: rb should have one outbound policy ($out)"
+	fi
+	if measure "$name" $((TS_WAN_MTU - 100)) $((TS_WAN_MTU - 40)) "$TS_WAN_MTU"; then
+		echo "# $name: measured P=$P E=$E -> M4=$((P - 40))"
+		auto_conns "$name" $((P - 40)) $((P - 60)) "$E" 4
+		ROWS+=("$(printf '%-18s %4s %4s | %4s %4s | %4s %4s | %4s %4s |' \
+			"one-policy" "$TS_WAN_MTU" "$TS_NATT" "$P" "$E" $((P - 40)) - "$A4" -)")
+	fi
+	ip -n "$TS_RA" xfrm policy add src "$TS_LAN1_6" dst "$TS_LAN2_6" dir out \
+		tmpl src "$a" dst "$b" proto esp mode tunnel reqid 1 &&
+		ip -n "$TS_RB" xfrm policy add src "$TS_LAN2_6" dst "$TS_LAN1_6" dir out \
+		tmpl src "$b" dst "$a" proto esp mode tunnel reqid 2 ||
+		fail "$name: cannot restore the IPv6 outbound policies"
+}
+
 # No tunnel at all: plain routes over a 1400-byte WAN (what ts_setup
 # --no-tunnel builds); auto is the route's MTU - 40 / - 60.
 no_tunnel() {
@@ -558,6 +596,7 @@ main() {
 	done
 	echo "# exact cases: $((SECONDS - T0)) s"
 	if ((EXTRA)); then
+		single_policy
 		sa_missing
 		route_based
 		no_tunnel
