@@ -257,16 +257,13 @@ static unsigned int ipsecmss_reverse_inner_mtu(struct net *net,
 		fl.u.ip4.fl4_sport = th->dest;
 		fl.u.ip4.fl4_dport = th->source;
 	}
-	if (ipsecmss_reverse_has_no_policy(net, fwd, &fl, ipv6)) {
-		mtu = dst_mtu(dst);
-		dst_release(dst);
-		return mtu;
-	}
-	/* On error xfrm_lookup() has released the plain route. */
-	dst = xfrm_lookup(net, dst, &fl, NULL, 0);
-	if (IS_ERR(dst)) {
-		*why = IPSECMSS_STAT_NO_SA;
-		return 0;
+	if (!ipsecmss_reverse_has_no_policy(net, fwd, &fl, ipv6)) {
+		/* On error xfrm_lookup() has released the plain route. */
+		dst = xfrm_lookup(net, dst, &fl, NULL, 0);
+		if (IS_ERR(dst)) {
+			*why = IPSECMSS_STAT_NO_SA;
+			return 0;
+		}
 	}
 	mtu = ipsecmss_route_inner_mtu(dst, why);
 	dst_release(dst);

@@ -229,22 +229,12 @@ cap_mss() {
 	ts_kv mss "${line%%$'\n'*}" || echo none
 }
 
-# read_stats TAG: rb's counters into ST[TAG.FAMILY.NAME].
-read_stats() {
-	local tag=$1 names=() vals=() i
-	while read -r -a vals; do
-		if [[ ${vals[0]} == family ]]; then
-			names=("${vals[@]}")
-			continue
-		fi
-		for ((i = 1; i < ${#vals[@]}; i++)); do
-			ST[$tag.${vals[0]}.${names[i]}]=${vals[i]}
-		done
-	done <"/proc/$RB_PID/net/stat/ipsecmss"
-}
+# read_stats before|after: rb's counters into ST_before / ST_after.
+declare -A ST_before=() ST_after=()
+read_stats() { ts_stats "$TS_RB" "ST_$1"; }
 
 # delta FAMILY NAME: after - before.
-delta() { echo $((${ST[after.$1.$2]:-0} - ${ST[before.$1.$2]:-0})); }
+delta() { echo $((${ST_after[$1.$2]:-0} - ${ST_before[$1.$2]:-0})); }
 
 # stats_moved FAMILY NAME: true once NAME moved since "before" (for busywait,
 # which runs it in a subshell: read_stats after again).
@@ -359,10 +349,10 @@ auto_conns() {
 
 	local d4 d6 l4 l6 w4=0 w6=0
 	d4=$(delta ipv4 lowered) d6=$(delta ipv6 lowered)
-	l4=${ST[after.ipv4.last_mss]} l6=${ST[after.ipv6.last_mss]}
+	l4=${ST_after[ipv4.last_mss]} l6=${ST_after[ipv6.last_mss]}
 	# Without a family's connections its last_mss stays what it was.
-	[[ $fams == *4* ]] && w4=4 || m4=${ST[before.ipv4.last_mss]}
-	[[ $fams == *6* ]] && w6=4 || m6=${ST[before.ipv6.last_mss]}
+	[[ $fams == *4* ]] && w4=4 || m4=${ST_before[ipv4.last_mss]}
+	[[ $fams == *6* ]] && w6=4 || m6=${ST_before[ipv6.last_mss]}
 	if ((d4 == w4 && d6 == w6 && l4 == m4 && l6 == m6)); then
 		pass "$name: counters: lowered +$d4 / +$d6 (2 connections x SYN + SYN/ACK per family), last_mss $l4 / $l6"
 	else

@@ -113,22 +113,8 @@ hex4() { printf -v REPLY '%04x' "$1"; }
 rep() { local i s=; for ((i = 0; i < $1; i++)); do s+=$2; done; REPLY=$s; }
 
 # ------------------------------------------------------------ counters --
-COLS=()
-# read_counters ARRAY: ARRAY[v4.NAME] / ARRAY[v6.NAME] from the router's file
-read_counters() {
-	local -n _c=$1
-	local lines row f i vals
-	_c=()
-	mapfile -t lines < "/proc/$RPID/net/stat/ipsecmss"
-	read -ra COLS <<<"${lines[0]}"
-	for row in "${lines[@]:1}"; do
-		read -ra vals <<<"$row"
-		f=${vals[0]#ip}		# ipv4 -> v4
-		for ((i = 1; i < ${#COLS[@]}; i++)); do
-			_c[$f.${COLS[i]}]=${vals[i]}
-		done
-	done
-}
+# read_counters ARRAY: the router's counters, ARRAY[ipv4.NAME] / [ipv6.NAME]
+read_counters() { ipsecmss_counters "$1" "/proc/$RPID/net/stat/ipsecmss"; }
 
 # ------------------------------------------------------------ topology --
 
@@ -306,10 +292,10 @@ run_shape() {
 	read_counters after
 	check_deltas "$fam" "${outcome%@*}" before after
 	case $outcome in
-	lowered@*) [[ ${after[v$fam.last_mss]} == "$CLAMP" ]] ||
-		ERRS+=("last_mss: want $CLAMP got ${after[v$fam.last_mss]}") ;;
-	inserted) [[ ${after[v$fam.last_mss]} == "$ins" ]] ||
-		ERRS+=("last_mss: want $ins got ${after[v$fam.last_mss]}") ;;
+	lowered@*) [[ ${after[ipv$fam.last_mss]} == "$CLAMP" ]] ||
+		ERRS+=("last_mss: want $CLAMP got ${after[ipv$fam.last_mss]}") ;;
+	inserted) [[ ${after[ipv$fam.last_mss]} == "$ins" ]] ||
+		ERRS+=("last_mss: want $ins got ${after[ipv$fam.last_mss]}") ;;
 	esac
 	report "$desc: $outcome, mss=$mss csum=$csum doff=$w_doff"
 	EXPECT[port]="$desc|$fam|${outcome%@*}|${outcome#*@}|$ins"
@@ -343,18 +329,10 @@ raw_shape() {
 
 # check_deltas FAM OUTCOME BEFORE AFTER
 check_deltas() {
-	local fam=$1 outcome=$2 f c want d
-	local -n _b=$3 _a=$4
-	for f in 4 6; do
-		for c in syn lowered already_low inserted no_room malformed no_route no_sa unknown_xfrm; do
-			want=0
-			if [[ $f == "$fam" && $outcome != none ]]; then
-				[[ $c == syn || $c == "$outcome" ]] && want=1
-			fi
-			d=$((${_a[v$f.$c]:-0} - ${_b[v$f.$c]:-0}))
-			((d == want)) || ERRS+=("counter v$f $c: want +$want got +$d")
-		done
-	done
+	local fam=$1 outcome=$2 want=
+	[[ $outcome != none ]] && want="ipv$fam.syn=1 ipv$fam.$outcome=1"
+	ipsecmss_deltas "$3" "$4" "$want"
+	[[ -z $REPLY ]] || ERRS+=("counters: $REPLY")
 }
 
 report() {

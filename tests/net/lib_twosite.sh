@@ -879,42 +879,9 @@ ts_ns_pid() {
 	busywait 2000 test "/proc/$TS_NS_PID/ns/net" -ef "/run/netns/$ns" >/dev/null
 }
 
-# ts_stats NS TAG: NS's /proc/net/stat/ipsecmss into TS_ST[TAG.FAMILY.NAME]
-# (TS_ST_NAMES: the counter names in file order).
-declare -gA TS_ST=()
-TS_ST_NAMES=()
+# ts_stats NS ARRAY: NS's counters into the associative ARRAY (see
+# ipsecmss_counters in lib.sh).
 ts_stats() {
-	local ns=$1 tag=$2 vals=() i
-	ts_ns_pid "$ns" || return 1
-	while read -r -a vals; do
-		if [[ ${vals[0]} == family ]]; then
-			TS_ST_NAMES=("${vals[@]:1}")
-			continue
-		fi
-		for ((i = 1; i < ${#vals[@]}; i++)); do
-			TS_ST[$tag.${vals[0]}.${TS_ST_NAMES[i - 1]}]=${vals[i]}
-		done
-	done <"/proc/$TS_NS_PID/net/stat/ipsecmss"
-}
-
-# ts_stats_check WHAT "FAMILY.NAME=DELTA ...": one check that every counter
-# of both families moved from TS_ST[before...] to TS_ST[after...] by exactly
-# the deltas given, and every other one (last_mss aside) by nothing.
-ts_stats_check() {
-	local what=$1 f n want errs=() d
-	local -A exp=()
-	for d in $2; do exp[${d%%=*}]=${d#*=}; done
-	for f in ipv4 ipv6; do
-		for n in "${TS_ST_NAMES[@]}"; do
-			[[ $n == last_mss ]] && continue
-			want=$((${TS_ST[before.$f.$n]:-0} + ${exp[$f.$n]:-0}))
-			((${TS_ST[after.$f.$n]:-0} == want)) ||
-				errs+=("$f.$n ${TS_ST[before.$f.$n]:-?} -> ${TS_ST[after.$f.$n]:-?} (want $want)")
-		done
-	done
-	if ((${#errs[@]})); then
-		fail "$what: counters: ${errs[*]}"
-	else
-		pass "$what: counters moved by exactly $2, nothing else"
-	fi
+	ts_ns_pid "$1" || return 1
+	ipsecmss_counters "$2" "/proc/$TS_NS_PID/net/stat/ipsecmss"
 }

@@ -48,42 +48,31 @@ modinfo xt_IPSECMSS >/dev/null 2>&1 || skip "module xt_IPSECMSS not installed"
 
 
 # read_file ARRAY NS: ARRAY[ipv4.NAME] / ARRAY[ipv6.NAME] from NS's file
-COLS=()
 read_file() {
-	local -n _c=$1
-	local lines row i vals
-	_c=()
-	mapfile -t lines < <(ip netns exec "$2" cat /proc/net/stat/ipsecmss)
-	read -ra COLS <<<"${lines[0]}"
-	for row in "${lines[@]:1}"; do
-		read -ra vals <<<"$row"
-		for ((i = 1; i < ${#COLS[@]}; i++)); do
-			_c[${vals[0]}.${COLS[i]}]=${vals[i]}
-		done
-	done
+	ipsecmss_counters "$1" <(ip netns exec "$2" cat /proc/net/stat/ipsecmss)
 }
 
 # want_table ARRAY: REPLY = the lines `ipsecmss stats` must print for ARRAY
 # (a counter per line, one column per family), compared word by word.
 want_table() {
 	local -n _w=$1
-	local i
+	local c
 	REPLY="ipv4 ipv6"
-	for ((i = 1; i < ${#COLS[@]}; i++)); do
-		REPLY+=$'\n'"${COLS[i]} ${_w[ipv4.${COLS[i]}]} ${_w[ipv6.${COLS[i]}]}"
+	for c in "${IPSECMSS_COLS[@]}"; do
+		REPLY+=$'\n'"$c ${_w[ipv4.$c]} ${_w[ipv6.$c]}"
 	done
 }
 
 # want_json ARRAY: REPLY = the JSON object for ARRAY, keys in file order
 want_json() {
 	local -n _j=$1
-	local f i sep obj='{'
+	local f c sep obj='{'
 	for f in ipv4 ipv6; do
 		[[ $f == ipv6 ]] && obj+=', '
 		obj+="\"$f\": {"
 		sep=
-		for ((i = 1; i < ${#COLS[@]}; i++)); do
-			obj+="$sep\"${COLS[i]}\": ${_j[$f.${COLS[i]}]}"
+		for c in "${IPSECMSS_COLS[@]}"; do
+			obj+="$sep\"$c\": ${_j[$f.$c]}"
 			sep=', '
 		done
 		obj+='}'
@@ -93,7 +82,7 @@ want_json() {
 
 # squeeze TEXT: REPLY = TEXT with runs of blanks made one space, lines trimmed
 squeeze() {
-	local l out=
+	local l w out=
 	while IFS= read -r l; do
 		read -ra w <<<"$l"
 		out+="${w[*]}"$'\n'
@@ -164,28 +153,21 @@ settle() {
 # deltas of every counter of FAM (the other family must not move) and the
 # CLI's view.  LAST_MSS "-" means unchanged.
 scenario() {
-	local name=$1 fam=$2 deltas=$3 last=$4 k d errs=() f c want
+	local name=$1 fam=$2 deltas=$3 last=$4 d errs=() want spec=
 	shift 4
-	local -A before after exp
+	local -A before after
 	read_file before router
 	rule_pkts "$fam"; local pkts=$REPLY
 	if ! send "$fam" "$@"; then
 		fail "$name v$fam: ipsecmss-probe syn $* failed"
 		return
 	fi
-	for d in $deltas; do exp[ipv$fam.${d%%=*}]=${d#*=}; done
+	for d in $deltas; do spec+=" ipv$fam.$d"; done
 	settle "$fam" $((pkts + 1)) ||
 		errs+=("the segment did not reach the rule within 5 s")
 	read_file after router
-	for f in ipv4 ipv6; do
-		for ((k = 1; k < ${#COLS[@]}; k++)); do
-			c=${COLS[k]}
-			[[ $c == last_mss ]] && continue
-			want=$((before[$f.$c] + ${exp[$f.$c]:-0}))
-			((after[$f.$c] == want)) ||
-				errs+=("$f $c ${before[$f.$c]} -> ${after[$f.$c]}, want $want")
-		done
-	done
+	ipsecmss_deltas before after "$spec"
+	[[ -z $REPLY ]] || errs+=("$REPLY")
 	want=${before[ipv$fam.last_mss]}
 	[[ $last != - ]] && want=$last
 	((after[ipv$fam.last_mss] == want)) ||
@@ -212,7 +194,7 @@ declare -A zero
 read_file zero router
 nz=0
 for k in "${!zero[@]}"; do ((zero[$k] == 0)) || nz=1; done
-if ((${#zero[@]} == 2 * (${#COLS[@]} - 1) && !nz)); then
+if ((${#zero[@]} == 2 * ${#IPSECMSS_COLS[@]} && !nz)); then
 	pass "fresh namespace: ${#zero[@]} counters, all 0"
 else
 	fail "fresh namespace: ${#zero[@]} counters: $(ip netns exec router cat /proc/net/stat/ipsecmss)"

@@ -142,6 +142,46 @@ _ksft_listening() {
 	[[ -n $(ip netns exec "$1" ss "$2" "sport = :$3" 2>/dev/null) ]]
 }
 
+# ------------------------------------------------------- ipsecmss counters --
+
+# ipsecmss_counters ARRAY FILE: a /proc/net/stat/ipsecmss file (give the
+# namespace's own, e.g. /proc/PID/net/stat/ipsecmss) into the associative
+# ARRAY[ipv4.NAME] / ARRAY[ipv6.NAME]; IPSECMSS_COLS: the names in file order.
+IPSECMSS_COLS=()
+ipsecmss_counters() {
+	local -n _ic=$1
+	local _lines _row _vals _i
+	_ic=()
+	mapfile -t _lines <"$2" || return 1
+	read -ra IPSECMSS_COLS <<<"${_lines[0]}"
+	IPSECMSS_COLS=("${IPSECMSS_COLS[@]:1}")	# without "family"
+	for _row in "${_lines[@]:1}"; do
+		read -ra _vals <<<"$_row"
+		for ((_i = 1; _i < ${#_vals[@]}; _i++)); do
+			_ic[${_vals[0]}.${IPSECMSS_COLS[_i - 1]}]=${_vals[_i]}
+		done
+	done
+}
+
+# ipsecmss_deltas BEFORE AFTER "FAMILY.NAME=DELTA ...": REPLY = what did not
+# move as given (empty when every counter of both families, last_mss aside,
+# moved by exactly its DELTA, and every one not named by nothing).
+ipsecmss_deltas() {
+	local -n _db=$1 _da=$2
+	local -A _dx=()
+	local _d _f _n _want _out=()
+	for _d in $3; do _dx[${_d%%=*}]=${_d#*=}; done
+	for _f in ipv4 ipv6; do
+		for _n in "${IPSECMSS_COLS[@]}"; do
+			[[ $_n == last_mss ]] && continue
+			_want=$((${_db[$_f.$_n]:-0} + ${_dx[$_f.$_n]:-0}))
+			((${_da[$_f.$_n]:-0} == _want)) ||
+				_out+=("$_f.$_n ${_db[$_f.$_n]:-?} -> ${_da[$_f.$_n]:-?} (want $_want)")
+		done
+	done
+	REPLY=${_out[*]}
+}
+
 # ------------------------------------------------------------ assertions --
 
 # check "description" CMD...: PASS if CMD succeeds, FAIL (with its output)
