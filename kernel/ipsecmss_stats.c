@@ -3,9 +3,15 @@
  * ipsecmss_stats - the counters of the IPSECMSS target.
  *
  * Each network namespace has, per family, one set of per-CPU counters, so
- * counting is a lock-free increment on the packet path; the proc file sums
- * the CPUs when read.  The file is world-readable: it holds counts only.
+ * counting is a lock-free increment on the packet path.  The proc file
+ * follows the layout of the other /proc/net/stat files, which lnstat(8)
+ * reads: a line of field names, then one line per possible CPU of
+ * hexadecimal values.  As there, the first field ("entries": here the
+ * number of IPSECMSS rules in the namespace) is global and repeated on
+ * every line; lnstat takes it from the last line and sums the others.
+ * The file is world-readable: it holds counts only.
  */
+#include <linux/cpumask.h>
 #include <linux/percpu.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -17,49 +23,68 @@
 unsigned int ipsecmss_net_id __read_mostly;
 
 static const char *const ipsecmss_stat_names[__IPSECMSS_STAT_MAX] = {
-	[IPSECMSS_STAT_SYN]		= "syn",
 	[IPSECMSS_STAT_LOWERED]		= "lowered",
 	[IPSECMSS_STAT_ALREADY_LOW]	= "already_low",
 	[IPSECMSS_STAT_INSERTED]	= "inserted",
 	[IPSECMSS_STAT_NO_ROOM]		= "no_room",
 	[IPSECMSS_STAT_MALFORMED]	= "malformed",
+	[IPSECMSS_STAT_NO_MEMORY]	= "no_memory",
 	[IPSECMSS_STAT_NO_ROUTE]	= "no_route",
 	[IPSECMSS_STAT_NO_SA]		= "no_sa",
 	[IPSECMSS_STAT_UNKNOWN_XFRM]	= "unknown_xfrm",
+	[IPSECMSS_STAT_HELD]		= "held",
 };
 
-static struct ipsecmss_net *ipsecmss_pernet(const struct net *net)
+static const char *const ipsecmss_family_names[IPSECMSS_FAMILIES] = {
+	"ipv4", "ipv6",
+};
+
+static void ipsecmss_stats_header(struct seq_file *seq)
 {
-	return net_generic(net, ipsecmss_net_id);
+	int f, i;
+
+	seq_puts(seq, "entries");
+	for (f = 0; f < IPSECMSS_FAMILIES; f++) {
+		seq_printf(seq, " %s_syn", ipsecmss_family_names[f]);
+		for (i = 0; i < __IPSECMSS_STAT_MAX; i++)
+			seq_printf(seq, " %s_%s", ipsecmss_family_names[f],
+				   ipsecmss_stat_names[i]);
+	}
+	seq_putc(seq, '\n');
 }
 
-static unsigned long ipsecmss_stat_sum(struct ipsecmss_pcpu_stats __percpu *s,
-				       int family, enum ipsecmss_stat stat)
+/* One CPU's line; its "syn" fields are the sums of its outcomes. */
+static void ipsecmss_stats_cpu(struct seq_file *seq,
+			       const struct ipsecmss_pcpu_stats *s,
+			       unsigned int rules)
 {
-	unsigned long sum = 0;
-	int cpu;
+	unsigned long syn;
+	int f, i;
 
-	for_each_possible_cpu(cpu)
-		sum += per_cpu_ptr(s, cpu)->v[family][stat];
-	return sum;
+	seq_printf(seq, "%08x", rules);
+	for (f = 0; f < IPSECMSS_FAMILIES; f++) {
+		syn = 0;
+		for (i = 0; i < __IPSECMSS_STAT_MAX; i++)
+			syn += s->v[f][i];
+		seq_printf(seq, " %08lx", syn);
+		for (i = 0; i < __IPSECMSS_STAT_MAX; i++)
+			seq_printf(seq, " %08lx", s->v[f][i]);
+	}
+	seq_putc(seq, '\n');
 }
 
 static int ipsecmss_stats_show(struct seq_file *seq, void *v)
 {
 	struct ipsecmss_net *in = ipsecmss_pernet(seq_file_single_net(seq));
-	static const char *const family[IPSECMSS_FAMILIES] = { "ipv4", "ipv6" };
-	int f, i;
+	unsigned int rules = atomic_read(&in->rules);
+	struct ipsecmss_pcpu_stats snap;
+	int cpu;
 
-	seq_puts(seq, "family");
-	for (i = 0; i < __IPSECMSS_STAT_MAX; i++)
-		seq_printf(seq, " %s", ipsecmss_stat_names[i]);
-	seq_puts(seq, " last_mss\n");
-
-	for (f = 0; f < IPSECMSS_FAMILIES; f++) {
-		seq_puts(seq, family[f]);
-		for (i = 0; i < __IPSECMSS_STAT_MAX; i++)
-			seq_printf(seq, " %lu", ipsecmss_stat_sum(in->stats, f, i));
-		seq_printf(seq, " %u\n", READ_ONCE(in->last_mss[f]));
+	ipsecmss_stats_header(seq);
+	for_each_possible_cpu(cpu) {
+		/* A copy, so that a line's sum and its fields agree. */
+		memcpy(&snap, per_cpu_ptr(in->stats, cpu), sizeof(snap));
+		ipsecmss_stats_cpu(seq, &snap, rules);
 	}
 	return 0;
 }
@@ -68,6 +93,7 @@ static int __net_init ipsecmss_net_init(struct net *net)
 {
 	struct ipsecmss_net *in = ipsecmss_pernet(net);
 
+	atomic_set(&in->rules, 0);
 	in->stats = alloc_percpu(struct ipsecmss_pcpu_stats);
 	if (!in->stats)
 		return -ENOMEM;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * ipsecmss_stats - per network namespace, per family, per-CPU counters of
- * what the IPSECMSS target did, shown in /proc/net/stat/ipsecmss.
+ * what the IPSECMSS target did with each SYN, shown in
+ * /proc/net/stat/ipsecmss in the layout lnstat(8) reads.
  */
 #ifndef _IPSECMSS_STATS_H
 #define _IPSECMSS_STATS_H
@@ -10,17 +11,22 @@
 #include <linux/types.h>
 #include <net/netns/generic.h>
 
-/* The order is the column order of /proc/net/stat/ipsecmss. */
+/*
+ * What became of one SYN or SYN/ACK: every SYN counts exactly one of
+ * these, so the number of SYNs seen is their sum, made when the file is
+ * read.  The order is the column order of /proc/net/stat/ipsecmss.
+ */
 enum ipsecmss_stat {
-	IPSECMSS_STAT_SYN,		/* SYN or SYN/ACK seen */
 	IPSECMSS_STAT_LOWERED,		/* MSS option lowered */
 	IPSECMSS_STAT_ALREADY_LOW,	/* MSS at or below the clamp */
 	IPSECMSS_STAT_INSERTED,		/* MSS option inserted */
 	IPSECMSS_STAT_NO_ROOM,		/* no MSS option, none could be inserted */
 	IPSECMSS_STAT_MALFORMED,	/* bad TCP header or options: untouched */
+	IPSECMSS_STAT_NO_MEMORY,	/* no memory to make the header writable */
 	IPSECMSS_STAT_NO_ROUTE,		/* PMTU modes: no route on a leg */
 	IPSECMSS_STAT_NO_SA,		/* auto: an SA not (yet) usable */
 	IPSECMSS_STAT_UNKNOWN_XFRM,	/* auto: a transform it cannot size */
+	IPSECMSS_STAT_HELD,		/* auto: held for an SA being negotiated */
 	__IPSECMSS_STAT_MAX,
 };
 
@@ -33,7 +39,7 @@ struct ipsecmss_pcpu_stats {
 /* One per network namespace (net_generic), freed with it. */
 struct ipsecmss_net {
 	struct ipsecmss_pcpu_stats __percpu *stats;
-	unsigned int last_mss[IPSECMSS_FAMILIES];
+	atomic_t rules;		/* IPSECMSS rules in this namespace */
 };
 
 extern unsigned int ipsecmss_net_id;
@@ -41,21 +47,26 @@ extern unsigned int ipsecmss_net_id;
 int ipsecmss_stats_init(void);
 void ipsecmss_stats_exit(void);
 
+static inline struct ipsecmss_net *ipsecmss_pernet(const struct net *net)
+{
+	return net_generic(net, ipsecmss_net_id);
+}
+
 /*
  * Count one SYN for @net and what became of it (@stat); @ipv6 picks the
- * family.  A nonzero @mss is remembered as the MSS last written.  One
- * call per SYN, inline, so a SYN pays one per-netns lookup and two
- * per-CPU increments.
+ * family.  Inline and a single per-CPU increment: nothing is shared
+ * between CPUs on the packet path.
  */
 static inline void ipsecmss_stat_syn(const struct net *net, bool ipv6,
-				     enum ipsecmss_stat stat, unsigned int mss)
+				     enum ipsecmss_stat stat)
 {
-	struct ipsecmss_net *in = net_generic(net, ipsecmss_net_id);
+	this_cpu_inc(ipsecmss_pernet(net)->stats->v[ipv6][stat]);
+}
 
-	this_cpu_inc(in->stats->v[ipv6][IPSECMSS_STAT_SYN]);
-	this_cpu_inc(in->stats->v[ipv6][stat]);
-	if (mss)
-		WRITE_ONCE(in->last_mss[ipv6], mss);
+/* The rule count shown as lnstat's "entries" column. */
+static inline void ipsecmss_rules_add(const struct net *net, int n)
+{
+	atomic_add(n, &ipsecmss_pernet(net)->rules);
 }
 
 #endif /* _IPSECMSS_STATS_H */

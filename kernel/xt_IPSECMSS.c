@@ -330,32 +330,33 @@ static unsigned int ipsecmss_clamp_value(const struct sk_buff *skb,
  * Make room for @need bytes of TCP segment where it now has @seglen: only
  * a whole, linear, unfragmented packet may grow.  This is the rare path of
  * a SYN without an MSS option; it may reallocate the head like TCPMSS.
+ * Returns 0, -ENOSPC when the packet may not grow, -ENOMEM.
  */
-static bool ipsecmss_make_room(struct sk_buff *skb, unsigned int thoff,
-			       unsigned int seglen, unsigned int need,
-			       bool ipv6)
+static int ipsecmss_make_room(struct sk_buff *skb, unsigned int thoff,
+			      unsigned int seglen, unsigned int need,
+			      bool ipv6)
 {
 	unsigned int grow = need - seglen;
 
 	if (skb_is_gso(skb) || skb_is_nonlinear(skb))
-		return false;
+		return -ENOSPC;
 	if (ipv6) {
 		unsigned int off = 0;
 
 		/* A first fragment: its length is not the segment's. */
 		if (ipv6_find_hdr(skb, &off, NEXTHDR_FRAGMENT, NULL, NULL) >= 0)
-			return false;
+			return -ENOSPC;
 		if (sizeof(struct ipv6hdr) + ntohs(ipv6_hdr(skb)->payload_len) !=
 		    skb->len)
-			return false;
+			return -ENOSPC;
 	} else {
 		if (ip_is_fragment(ip_hdr(skb)) ||
 		    ntohs(ip_hdr(skb)->tot_len) != skb->len)
-			return false;
+			return -ENOSPC;
 	}
 	if (skb_tailroom(skb) >= grow)
-		return true;
-	return pskb_expand_head(skb, 0, grow, GFP_ATOMIC) == 0;
+		return 0;
+	return pskb_expand_head(skb, 0, grow, GFP_ATOMIC);
 }
 
 static void ipsecmss_fix_ip_len(struct sk_buff *skb, unsigned int grow,
@@ -363,8 +364,17 @@ static void ipsecmss_fix_ip_len(struct sk_buff *skb, unsigned int grow,
 {
 	if (ipv6) {
 		struct ipv6hdr *ip6h = ipv6_hdr(skb);
+		__be16 oldlen = ip6h->payload_len;
+		__be16 newlen = htons(ntohs(oldlen) + grow);
 
-		be16_add_cpu(&ip6h->payload_len, grow);
+		/* A CHECKSUM_COMPLETE sum covers the IPv6 header, which has
+		 * no checksum of its own to absorb the change (IPv4's does).
+		 */
+		if (skb->ip_summed == CHECKSUM_COMPLETE)
+			skb->csum = csum_add(csum_sub(skb->csum,
+						      (__force __wsum)oldlen),
+					     (__force __wsum)newlen);
+		ip6h->payload_len = newlen;
 	} else {
 		struct iphdr *iph = ip_hdr(skb);
 		__be16 newlen = htons(ntohs(iph->tot_len) + grow);
@@ -379,7 +389,9 @@ static void ipsecmss_fix_csum(struct sk_buff *skb, struct tcphdr *th,
 			      const struct ipsecmss_edit *edit)
 {
 	/* Adding the core's folded difference as a word replacing zero keeps
-	 * to an API that is the same on every supported kernel.
+	 * to an API that is the same on every supported kernel.  The TCP
+	 * check moves opposite to the bytes, so a CHECKSUM_COMPLETE sum
+	 * stays right; only the pseudo-header's length is outside it.
 	 */
 	inet_proto_csum_replace2(&th->check, skb, 0, htons(edit->csum_diff),
 				 false);
@@ -388,52 +400,63 @@ static void ipsecmss_fix_csum(struct sk_buff *skb, struct tcphdr *th,
 					 htons(seglen + edit->grow), true);
 }
 
+/* The counter of each outcome of the core, where it has one. */
 static const enum ipsecmss_stat ipsecmss_outcome_stat[IPSECMSS_OUTCOME_MAX] = {
 	[IPSECMSS_LOWERED]	= IPSECMSS_STAT_LOWERED,
 	[IPSECMSS_ALREADY_LOW]	= IPSECMSS_STAT_ALREADY_LOW,
 	[IPSECMSS_INSERTED]	= IPSECMSS_STAT_INSERTED,
 	[IPSECMSS_NO_ROOM]	= IPSECMSS_STAT_NO_ROOM,
 	[IPSECMSS_MALFORMED]	= IPSECMSS_STAT_MALFORMED,
-	[IPSECMSS_NOT_SYN]	= IPSECMSS_STAT_MALFORMED,
+	/* The caller only clamps SYNs: a segment that is none is not one
+	 * to count either.
+	 */
+	[IPSECMSS_NOT_SYN]	= __IPSECMSS_STAT_MAX,
 };
 
-/* Clamp the SYN's header in place; the outcome says what was done. */
-static enum ipsecmss_outcome ipsecmss_mangle(struct sk_buff *skb,
-					     unsigned int thoff,
-					     unsigned int clamp, bool ipv6,
-					     unsigned int *written)
+/*
+ * Clamp the SYN's header in place.  Returns the counter for what was done,
+ * or __IPSECMSS_STAT_MAX when the segment proved to be no SYN.
+ */
+static enum ipsecmss_stat ipsecmss_mangle(struct sk_buff *skb,
+					  unsigned int thoff,
+					  unsigned int clamp, bool ipv6)
 {
 	unsigned int seglen = skb->len - thoff, hdrlen, insert;
 	enum ipsecmss_outcome outcome;
 	struct ipsecmss_edit edit;
 	struct tcphdr *th;
+	int err;
 
 	/* Only the header is made writable; the core learns of a payload
 	 * from the segment being longer than the longest header.
 	 */
 	hdrlen = min_t(unsigned int, seglen, IPSECMSS_TCP_HDR_MAX);
 	if (skb_ensure_writable(skb, thoff + hdrlen))
-		return IPSECMSS_NO_ROOM;
+		return IPSECMSS_STAT_NO_MEMORY;
 
 	insert = ipv6 ? IPSECMSS_DEFAULT_MSS_V6 : IPSECMSS_DEFAULT_MSS_V4;
 	th = (struct tcphdr *)(skb_network_header(skb) + thoff);
 	outcome = ipsecmss_clamp((u8 *)th, hdrlen, hdrlen, clamp, insert, &edit);
-	if (outcome == IPSECMSS_NO_ROOM && edit.room_needed &&
-	    ipsecmss_make_room(skb, thoff, seglen, edit.room_needed, ipv6)) {
-		th = (struct tcphdr *)(skb_network_header(skb) + thoff);
-		outcome = ipsecmss_clamp((u8 *)th, hdrlen, edit.room_needed,
-					 clamp, insert, &edit);
+	if (outcome == IPSECMSS_NO_ROOM && edit.room_needed) {
+		err = ipsecmss_make_room(skb, thoff, seglen, edit.room_needed,
+					 ipv6);
+		if (err == -ENOMEM)
+			return IPSECMSS_STAT_NO_MEMORY;
+		if (!err) {
+			th = (struct tcphdr *)(skb_network_header(skb) + thoff);
+			outcome = ipsecmss_clamp((u8 *)th, hdrlen,
+						 edit.room_needed, clamp,
+						 insert, &edit);
+		}
 	}
 
 	if (outcome == IPSECMSS_INSERTED) {
 		__skb_put(skb, edit.grow);
 		ipsecmss_fix_ip_len(skb, edit.grow, ipv6);
 	}
-	if (outcome == IPSECMSS_LOWERED || outcome == IPSECMSS_INSERTED) {
+	if (outcome == IPSECMSS_LOWERED || outcome == IPSECMSS_INSERTED)
 		ipsecmss_fix_csum(skb, th, seglen, &edit);
-		*written = edit.new_mss;
-	}
-	return outcome;
+	return ipsecmss_outcome_stat[outcome];
 }
 
 /* Clamp one SYN or SYN/ACK and count what became of it. */
@@ -441,21 +464,17 @@ static noinline void ipsecmss_syn(struct sk_buff *skb,
 				  const struct xt_action_param *par, bool ipv6)
 {
 	const struct xt_ipsecmss_tginfo *info = par->targinfo;
-	enum ipsecmss_stat why = IPSECMSS_STAT_NO_ROUTE;
-	unsigned int clamp, written = 0;
-	enum ipsecmss_outcome outcome;
+	enum ipsecmss_stat stat = IPSECMSS_STAT_NO_ROUTE;
+	unsigned int clamp;
 
 	if (likely(info->mode == XT_IPSECMSS_MODE_SET_MSS))
 		clamp = info->mss;
 	else
-		clamp = ipsecmss_clamp_value(skb, par, ipv6, &why);
-	if (!clamp) {
-		ipsecmss_stat_syn(xt_net(par), ipv6, why, 0);
-		return;
-	}
-	outcome = ipsecmss_mangle(skb, par->thoff, clamp, ipv6, &written);
-	ipsecmss_stat_syn(xt_net(par), ipv6, ipsecmss_outcome_stat[outcome],
-			  written);
+		clamp = ipsecmss_clamp_value(skb, par, ipv6, &stat);
+	if (clamp)
+		stat = ipsecmss_mangle(skb, par->thoff, clamp, ipv6);
+	if (stat != __IPSECMSS_STAT_MAX)
+		ipsecmss_stat_syn(xt_net(par), ipv6, stat);
 }
 
 /* The flags byte when the linear part does not hold it: rare. */
@@ -516,7 +535,8 @@ static int ipsecmss_check_pmtu_hooks(const struct xt_tgchk_param *par)
 	return 0;
 }
 
-static int ipsecmss_tg_check(const struct xt_tgchk_param *par)
+/* Whether the rule's fields are a valid rule; the message names the fault. */
+static int ipsecmss_check_info(const struct xt_tgchk_param *par)
 {
 	const struct xt_ipsecmss_tginfo *info = par->targinfo;
 
@@ -526,14 +546,25 @@ static int ipsecmss_tg_check(const struct xt_tgchk_param *par)
 	}
 	switch (info->mode) {
 	case XT_IPSECMSS_MODE_SET_MSS:
-		if (info->mss < XT_IPSECMSS_MSS_MIN || info->overhead) {
-			pr_info_ratelimited("--set-mss %u is out of range 1-65535\n",
-					    info->mss);
+		if (info->overhead) {
+			pr_info_ratelimited("--set-mss takes no overhead (got %u)\n",
+					    info->overhead);
+			return -EINVAL;
+		}
+		if (info->mss < XT_IPSECMSS_MSS_MIN) {
+			pr_info_ratelimited("--set-mss %u is out of range %u-%u\n",
+					    info->mss, XT_IPSECMSS_MSS_MIN,
+					    XT_IPSECMSS_MSS_MAX);
 			return -EINVAL;
 		}
 		return 0;
 	case XT_IPSECMSS_MODE_PMTU_OVERHEAD:
-		if (info->mss || info->overhead > XT_IPSECMSS_OVERHEAD_MAX) {
+		if (info->mss) {
+			pr_info_ratelimited("--clamp-to-pmtu-minus-overhead takes no MSS (got %u)\n",
+					    info->mss);
+			return -EINVAL;
+		}
+		if (info->overhead > XT_IPSECMSS_OVERHEAD_MAX) {
 			pr_info_ratelimited("--clamp-to-pmtu-minus-overhead %u is out of range 0-%u\n",
 					    info->overhead,
 					    XT_IPSECMSS_OVERHEAD_MAX);
@@ -542,7 +573,8 @@ static int ipsecmss_tg_check(const struct xt_tgchk_param *par)
 		return ipsecmss_check_pmtu_hooks(par);
 	case XT_IPSECMSS_MODE_PMTU_AUTO:
 		if (info->mss || info->overhead) {
-			pr_info_ratelimited("--clamp-to-pmtu-minus-overhead auto takes no number\n");
+			pr_info_ratelimited("--clamp-to-pmtu-minus-overhead auto takes no number (got MSS %u, overhead %u)\n",
+					    info->mss, info->overhead);
 			return -EINVAL;
 		}
 		return ipsecmss_check_pmtu_hooks(par);
@@ -552,12 +584,27 @@ static int ipsecmss_tg_check(const struct xt_tgchk_param *par)
 	}
 }
 
+static int ipsecmss_tg_check(const struct xt_tgchk_param *par)
+{
+	int ret = ipsecmss_check_info(par);
+
+	if (!ret)
+		ipsecmss_rules_add(par->net, 1);
+	return ret;
+}
+
+static void ipsecmss_tg_destroy(const struct xt_tgdtor_param *par)
+{
+	ipsecmss_rules_add(par->net, -1);
+}
+
 static struct xt_target ipsecmss_tg_reg[] __read_mostly = {
 	{
 		.family		= NFPROTO_IPV4,
 		.name		= "IPSECMSS",
 		.revision	= 0,
 		.checkentry	= ipsecmss_tg_check,
+		.destroy	= ipsecmss_tg_destroy,
 		.target		= ipsecmss_tg4,
 		.targetsize	= sizeof(struct xt_ipsecmss_tginfo),
 		.proto		= IPPROTO_TCP,
@@ -569,6 +616,7 @@ static struct xt_target ipsecmss_tg_reg[] __read_mostly = {
 		.name		= "IPSECMSS",
 		.revision	= 0,
 		.checkentry	= ipsecmss_tg_check,
+		.destroy	= ipsecmss_tg_destroy,
 		.target		= ipsecmss_tg6,
 		.targetsize	= sizeof(struct xt_ipsecmss_tginfo),
 		.proto		= IPPROTO_TCP,

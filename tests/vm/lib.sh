@@ -146,26 +146,39 @@ _ksft_listening() {
 
 # ipsecmss_counters ARRAY FILE: a /proc/net/stat/ipsecmss file (give the
 # namespace's own, e.g. /proc/PID/net/stat/ipsecmss) into the associative
-# ARRAY[ipv4.NAME] / ARRAY[ipv6.NAME]; IPSECMSS_COLS: the names in file order.
+# ARRAY[ipv4.NAME] / ARRAY[ipv6.NAME] (the CPU lines summed, as lnstat does)
+# and ARRAY[entries] (the rule count, the same on every line);
+# IPSECMSS_COLS: the per-family names in file order.
 IPSECMSS_COLS=()
 ipsecmss_counters() {
 	local -n _ic=$1
-	local _lines _row _vals _i
+	local _lines _names _row _vals _i _n _k
+	local -A _seen=()
 	_ic=()
+	IPSECMSS_COLS=()
 	mapfile -t _lines <"$2" || return 1
-	read -ra IPSECMSS_COLS <<<"${_lines[0]}"
-	IPSECMSS_COLS=("${IPSECMSS_COLS[@]:1}")	# without "family"
+	read -ra _names <<<"${_lines[0]}"
+	[[ ${_names[0]:-} == entries ]] || return 1
+	for _n in "${_names[@]:1}"; do
+		_k=${_n#*_}
+		[[ -n ${_seen[$_k]+x} ]] || IPSECMSS_COLS+=("$_k")
+		_seen[$_k]=1
+	done
 	for _row in "${_lines[@]:1}"; do
 		read -ra _vals <<<"$_row"
+		((${#_vals[@]} == ${#_names[@]})) || return 1
+		_ic[entries]=$((16#${_vals[0]}))
 		for ((_i = 1; _i < ${#_vals[@]}; _i++)); do
-			_ic[${_vals[0]}.${IPSECMSS_COLS[_i - 1]}]=${_vals[_i]}
+			_n=${_names[_i]}
+			_k=${_n%%_*}.${_n#*_}
+			_ic[$_k]=$((${_ic[$_k]:-0} + 16#${_vals[_i]}))
 		done
 	done
 }
 
 # ipsecmss_deltas BEFORE AFTER "FAMILY.NAME=DELTA ...": REPLY = what did not
-# move as given (empty when every counter of both families, last_mss aside,
-# moved by exactly its DELTA, and every one not named by nothing).
+# move as given (empty when every counter of both families moved by exactly
+# its DELTA, and every one not named by nothing).
 ipsecmss_deltas() {
 	local -n _db=$1 _da=$2
 	local -A _dx=()
@@ -173,7 +186,6 @@ ipsecmss_deltas() {
 	for _d in $3; do _dx[${_d%%=*}]=${_d#*=}; done
 	for _f in ipv4 ipv6; do
 		for _n in "${IPSECMSS_COLS[@]}"; do
-			[[ $_n == last_mss ]] && continue
 			_want=$((${_db[$_f.$_n]:-0} + ${_dx[$_f.$_n]:-0}))
 			((${_da[$_f.$_n]:-0} == _want)) ||
 				_out+=("$_f.$_n ${_db[$_f.$_n]:-?} -> ${_da[$_f.$_n]:-?} (want $_want)")
