@@ -84,15 +84,12 @@ lsmod_users() {
 # counters: STAT[v4.syn] ... from this namespace's /proc/net/stat/ipsecmss
 declare -A STAT
 counters() {
-	local lines cols vals row i
+	local -A c=()
+	local k
 	STAT=()
-	mapfile -t lines < /proc/net/stat/ipsecmss 2>/dev/null || return 1
-	read -ra cols <<<"${lines[0]}"
-	for row in "${lines[@]:1}"; do
-		read -ra vals <<<"$row"
-		for ((i = 1; i < ${#cols[@]}; i++)); do
-			STAT[${vals[0]#ip}.${cols[i]}]=${vals[i]}
-		done
+	ipsecmss_counters c /proc/net/stat/ipsecmss 2>/dev/null || return 1
+	for k in "${!c[@]}"; do
+		[[ $k == entries ]] || STAT[${k#ip}]=${c[$k]}
 	done
 	((${#STAT[@]} > 0))
 }
@@ -186,16 +183,12 @@ cycle() {
 	syn 127.0.0.1; syn 127.0.0.1
 	syn ::1; syn ::1
 	counters || { bad "$c" "no /proc/net/stat/ipsecmss"; return 1; }
-	for k in syn lowered already_low inserted no_room malformed no_route no_sa unknown_xfrm; do
+	for k in "${IPSECMSS_COLS[@]}"; do
 		case $k in syn) want=4 ;; lowered|already_low) want=2 ;; *) want=0 ;; esac
 		for v in v4 v6; do
 			((STAT[$v.$k] - before[$v.$k] == want)) ||
 				{ bad "$c" "$v $k +$((STAT[$v.$k] - before[$v.$k])), want +$want"; return 1; }
 		done
-	done
-	for v in v4 v6; do
-		[[ ${STAT[$v.last_mss]} == "$CLAMP" ]] ||
-			{ bad "$c" "$v last_mss ${STAT[$v.last_mss]}, want $CLAMP"; return 1; }
 	done
 	flush_rules "$c" || return 1
 	rmmod $MOD 2>"$TMPD/rmmod.err" || { bad "$c" "rmmod: $(<"$TMPD/rmmod.err")"; return 1; }

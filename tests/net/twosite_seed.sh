@@ -83,9 +83,9 @@ seed_fix() {
 	# Two connections, each a SYN and a SYN/ACK lowered on rb; the 4 MB of
 	# segments after them move nothing.
 	ipsecmss_deltas before after "ipv4.syn=4 ipv4.lowered=4"
-	[[ -z $REPLY && ${after[ipv4.last_mss]} == "$SEED_MSS" ]] &&
-		pass "seed: rb's counters: syn +4, lowered +4, nothing else, last_mss $SEED_MSS" ||
-		fail "seed: rb's counters: ${REPLY:-deltas right}; last_mss ${after[ipv4.last_mss]:-?} (want $SEED_MSS)"
+	[[ -z $REPLY ]] &&
+		pass "seed: rb's counters: syn +4, lowered +4, nothing else" ||
+		fail "seed: rb's counters: $REPLY"
 	ts_teardown
 }
 
