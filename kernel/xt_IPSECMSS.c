@@ -625,10 +625,21 @@ static struct xt_target ipsecmss_tg_reg[] __read_mostly = {
 #endif
 };
 
+#ifdef IPSECMSS_SELFTEST
+#include "selftest/csum.c"
+#else
+static inline bool ipsecmss_selftest(void)
+{
+	return true;
+}
+#endif
+
 static int __init ipsecmss_tg_init(void)
 {
 	int ret;
 
+	if (!ipsecmss_selftest())
+		return -ENOTRECOVERABLE;
 	ret = ipsecmss_stats_init();
 	if (ret)
 		return ret;
