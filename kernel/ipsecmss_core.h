@@ -10,6 +10,12 @@
  * The core never touches IP headers or skbs; it reports what it changed
  * (struct ipsecmss_edit) and each caller fixes its own checksums and
  * IP lengths.
+ *
+ * Because it includes nothing, the core defines its own TCP and IP
+ * constants below (header sizes, flag bits, the MSS option, default MSS
+ * values) and its own one's complement sum: they repeat what the kernel's
+ * <net/tcp.h> and <net/checksum.h> provide, on purpose, so that userspace
+ * builds of the core need no kernel headers.  Nothing else repeats them.
  */
 #ifndef _IPSECMSS_CORE_H
 #define _IPSECMSS_CORE_H
