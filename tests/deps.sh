@@ -21,6 +21,7 @@ test_pkgs=(
 	clang llvm libclang-rt-14-dev		# libFuzzer, ASan, UBSan
 	dkms debhelper dh-dkms lintian fakeroot dpkg-dev
 	linux-source-6.1			# checkpatch.pl for tests/style.sh
+	mmdebstrap				# tests/kernels: Debian 11 and 13 chroots
 )
 
 pkgs=("${build_pkgs[@]}")

@@ -27,9 +27,25 @@ cp -r Kbuild kernel "$mod/"
 version=$(grep -ao '"version":"[^"]*"' userspace/libxt_IPSECMSS.so 2>/dev/null |
 	head -n 1 | cut -d'"' -f4)
 [[ -n $version ]] || version=$(make -s -C "$top" version 2>/dev/null)
-if ! make -s -C "/usr/src/linux-headers-$kver" M="$mod" \
-	IPSECMSS_VERSION="$version" modules \
-	>"$top/build/logs/build-$kver.log" 2>&1; then
+# A kernel with headers on the host is built here; one of another Debian
+# release (tests/kernels/kernel.sh prepare DIST) in that release's chroot,
+# with its compiler, and booted from its unpacked .deb.
+kroot=()
+if [[ -d /usr/src/linux-headers-$kver ]]; then
+	build_module() {
+		make -s -C "/usr/src/linux-headers-$kver" M="$mod" IPSECMSS_VERSION="$version" modules
+	}
+elif kr=$(tests/kernels/kernel.sh kroot "$kver" 2>/dev/null); then
+	kroot=(--kroot "$kr")
+	build_module() {
+		tests/kernels/kernel.sh build "$kver" "$mod" -s IPSECMSS_VERSION="$version"
+	}
+else
+	echo "FAIL: no headers for $kver in /usr/src, and no prepared chroot (tests/kernels/kernel.sh)"
+	echo "IPSECMSS-VM-RESULT: 0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+if ! build_module >"$top/build/logs/build-$kver.log" 2>&1; then
 	cat "$top/build/logs/build-$kver.log"
 	echo "FAIL: module build for $kver"
 	echo "IPSECMSS-VM-RESULT: 0 passed, 1 failed, 0 skipped"
@@ -43,4 +59,4 @@ ${CC:-cc} -static -O2 -o "$tools/ipsecmss-probe" tests/tools/ipsecmss-probe.c 2>
 # The whole VM gets the sum of its tests' time and more; each test keeps
 # its own timeout (tests/net/settings).
 exec tests/vm/run.sh --kver "$kver" --module "$mod/xt_IPSECMSS.ko" \
-	--xtlib userspace --tools "$tools" --tests "$tests" --timeout 3000 "$@"
+	--xtlib userspace --tools "$tools" --tests "$tests" --timeout 3000 "${kroot[@]}" "$@"

@@ -8,6 +8,11 @@
 #                   --tools DIR|none --tests DIR [--only NAME]... [--timeout SECONDS]
 #                   [--test-timeout SECONDS] [--extra-module PATH.ko]...
 #                   [--host-bin PATH]... [--mem MB] [--qemu-arg ARG]... [--append ARGS]
+#                   [--kroot DIR]
+#
+# --kroot DIR boots DIR/boot/vmlinuz-KVER with the modules of
+# DIR/lib/modules/KVER (a kernel .deb unpacked by tests/kernels/kernel.sh)
+# instead of the host's /boot and /lib/modules.
 #
 # The initramfs base (busybox, host binaries with their libraries, kernel
 # modules, depmod) is cached per kernel under tests/vm/.cache or
@@ -41,6 +46,7 @@ HOST_BINS=()
 MEM=1024
 QEMU_ARGS=()
 APPEND_EXTRA=
+KROOT=
 
 die() { echo "run.sh: error: $*" >&2; echo "IPSECMSS-VM-RESULT: 0 passed, 1 failed, 0 skipped"; exit 1; }
 log() { echo "run.sh: $*" >&2; }
@@ -65,6 +71,7 @@ while (($#)); do
 	--mem)          MEM=${2-}; shift ;;
 	--qemu-arg)     QEMU_ARGS+=("${2-}"); shift ;;
 	--append)       APPEND_EXTRA=${2-}; shift ;;
+	--kroot)        KROOT=${2-}; shift ;;
 	-h|--help)      usage 0 ;;
 	*)              log "unknown argument '$1'"; usage 1 ;;
 	esac
@@ -77,8 +84,9 @@ done
 [[ $TIMEOUT =~ ^[0-9]+$ && $TEST_TIMEOUT =~ ^[0-9]+$ ]] || die "timeouts must be whole seconds"
 (( EUID == 0 )) || log "warning: not root; /boot/vmlinuz-* is usually mode 0600"
 
-VMLINUZ=/boot/vmlinuz-$KVER
-MODDIR=/lib/modules/$KVER
+VMLINUZ=$KROOT/boot/vmlinuz-$KVER
+MODDIR=$KROOT/lib/modules/$KVER
+[[ -z $KROOT || -d $KROOT ]] || die "no such directory: $KROOT"
 [[ -e $VMLINUZ ]] || die "no kernel $VMLINUZ: install linux-image-$KVER (apt-get install linux-image-$KVER)"
 [[ -r $VMLINUZ ]] || die "$VMLINUZ is not readable: run as root"
 [[ -f $MODDIR/modules.dep ]] || die "no $MODDIR/modules.dep: the modules of linux-image-$KVER are not installed"
