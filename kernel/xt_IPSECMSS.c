@@ -20,8 +20,10 @@
 #include <net/ip.h>
 #include <net/ipv6.h>
 #include <net/route.h>
+#include <net/l3mdev.h>
+#include <net/ip_tunnels.h>
+#include <net/ip6_tunnel.h>
 #include <net/xfrm.h>
-#include <crypto/aead.h>
 
 #include "xt_IPSECMSS.h"
 #include "ipsecmss_core.h"
@@ -59,10 +61,14 @@ static unsigned int ipsecmss_forward_mtu(const struct sk_buff *skb)
 /*
  * The route toward the packet's source, which the peer's segments will
  * take back: a plain lookup (no protocol in the flow, so no xfrm policy
- * lookup).  The caller releases it.
+ * lookup).  They arrive where this packet leaves, on @in: the lookup is
+ * made in its VRF (l3mdev), and with this packet's mark, the mark a
+ * gateway that marks connections gives their replies as well.  The
+ * caller releases the route.
  */
 static struct dst_entry *ipsecmss_reverse_route(struct net *net,
 						const struct sk_buff *skb,
+						const struct net_device *in,
 						struct flowi *fl, bool ipv6)
 {
 	struct dst_entry *dst = NULL;
@@ -72,20 +78,24 @@ static struct dst_entry *ipsecmss_reverse_route(struct net *net,
 		fl->u.ip6.daddr = ipv6_hdr(skb)->saddr;
 	else
 		fl->u.ip4.daddr = ip_hdr(skb)->saddr;
+	fl->flowi_mark = skb->mark;
+	if (in)
+		fl->flowi_oif = l3mdev_master_ifindex_rcu(in);
 
 	if (nf_route(net, &dst, fl, false, ipv6 ? NFPROTO_IPV6 : NFPROTO_IPV4))
 		return NULL;
 	return dst;
 }
 
-static unsigned int ipsecmss_reverse_mtu(struct net *net,
-					 const struct sk_buff *skb, bool ipv6)
+static unsigned int ipsecmss_reverse_mtu(const struct sk_buff *skb,
+					 const struct xt_action_param *par,
+					 bool ipv6)
 {
 	struct dst_entry *dst;
 	unsigned int mtu;
 	struct flowi fl;
 
-	dst = ipsecmss_reverse_route(net, skb, &fl, ipv6);
+	dst = ipsecmss_reverse_route(xt_net(par), skb, xt_out(par), &fl, ipv6);
 	if (!dst)
 		return 0;
 	mtu = dst_mtu(dst);
@@ -94,86 +104,208 @@ static unsigned int ipsecmss_reverse_mtu(struct net *net,
 }
 
 /*
- * Describe the ESP SA @x for the core, or fail for anything the core's
- * model does not cover.  The header length the kernel computed for the
- * SA must agree with the parts, so a transform sized differently than we
- * think is never guessed at.
+ * Route-based tunnels: devices whose transmit looks the packet's SA up
+ * itself, so that the route a forwarded packet carries is the device's
+ * and not the xfrm bundle the packet will leave through.
  */
-static bool ipsecmss_esp_params(const struct xfrm_state *x,
-				struct ipsecmss_esp *esp)
+enum ipsecmss_tunnel {
+	IPSECMSS_TUNNEL_NONE,
+	IPSECMSS_TUNNEL_XFRMI,	/* XFRM interface: by if_id, oif = its link */
+	IPSECMSS_TUNNEL_VTI,	/* VTI: by flow mark = the tunnel's o_key */
+	IPSECMSS_TUNNEL_VTI6,	/* vti6: the same */
+};
+
+static enum ipsecmss_tunnel ipsecmss_tunnel_kind(const struct net_device *dev)
 {
-	const struct xfrm_type *type = READ_ONCE(x->type);
-	unsigned int ip_hdr_len;
-	struct crypto_aead *aead;
+	const struct rtnl_link_ops *ops = dev->rtnl_link_ops;
 
-	if (!type || type->proto != IPPROTO_ESP || !x->data)
-		return false;
-	if (x->props.mode != XFRM_MODE_TUNNEL &&
-	    x->props.mode != XFRM_MODE_TRANSPORT)
-		return false;
-
-	aead = x->data;
-	ip_hdr_len = x->props.family == AF_INET6 ? sizeof(struct ipv6hdr) :
-						   sizeof(struct iphdr);
-	memset(esp, 0, sizeof(*esp));
-	esp->transport = x->props.mode == XFRM_MODE_TRANSPORT;
-	if (esp->transport)
-		esp->inner_hdr = ip_hdr_len;
-	else
-		esp->outer_hdr = ip_hdr_len;
-	if (x->encap) {
-		if (x->encap->encap_type != UDP_ENCAP_ESPINUDP)
-			return false;
-		esp->encap_hdr = sizeof(struct udphdr);
-	}
-	esp->iv = crypto_aead_ivsize(aead);
-	esp->block = crypto_aead_blocksize(aead);
-	esp->icv = crypto_aead_authsize(aead);
-
-	return esp->outer_hdr + esp->encap_hdr + IPSECMSS_ESP_HDR + esp->iv ==
-	       x->props.header_len;
+	if (!ops)
+		return IPSECMSS_TUNNEL_NONE;
+	if (!strcmp(ops->kind, "xfrm"))
+		return IPSECMSS_TUNNEL_XFRMI;
+	if (!strcmp(ops->kind, "vti"))
+		return IPSECMSS_TUNNEL_VTI;
+	if (!strcmp(ops->kind, "vti6"))
+		return IPSECMSS_TUNNEL_VTI6;
+	return IPSECMSS_TUNNEL_NONE;
 }
 
 /*
- * The largest inner packet a route carries: for an xfrm bundle, the outer
- * path's MTU less each SA's exact ESP cost, applied from the outermost
- * transform inward; for a plain route, its MTU.  0 when it cannot be told.
+ * Turn @fl, the flow of a packet routed through the tunnel device @dev,
+ * into the flow the device's transmit looks its SA up with (xfrmi_xmit(),
+ * vti_tunnel_xmit(), vti6_tnl_xmit()).  Returns the namespace that lookup
+ * is made in, with the if_id in *@if_id, or NULL for an XFRM interface
+ * in external mode, whose if_id comes with each packet.  The fields read
+ * are those of the kernel's own structs in its public headers, with no
+ * accessor exported; tests/net/auto_routebased.sh proves them on every
+ * supported kernel.
  */
-static unsigned int ipsecmss_route_inner_mtu(const struct dst_entry *dst,
-					     enum ipsecmss_stat *why)
+static struct net *ipsecmss_tunnel_flow(const struct net_device *dev,
+					enum ipsecmss_tunnel kind,
+					struct flowi *fl, u32 *if_id)
 {
-	const struct xfrm_state *xs[XFRM_MAX_DEPTH];
-	struct ipsecmss_esp esp;
-	unsigned int mtu, n = 0;
+	const struct xfrm_if *xi;
+	const struct ip_tunnel *t4;
+	const struct ip6_tnl *t6;
 
-	if (dst->flags & DST_XFRM_QUEUE) {
-		*why = IPSECMSS_STAT_NO_SA;
+	*if_id = 0;
+	switch (kind) {
+	case IPSECMSS_TUNNEL_XFRMI:
+		xi = netdev_priv(dev);
+		/* if_id 0 is an interface in external mode (collect_md,
+		 * since 6.0): each packet brings its own if_id.
+		 */
+		if (!xi->p.if_id)
+			return NULL;
+		*if_id = xi->p.if_id;
+		fl->flowi_oif = xi->p.link;
+		return xi->net;
+	case IPSECMSS_TUNNEL_VTI:
+		t4 = netdev_priv(dev);
+		fl->flowi_mark = be32_to_cpu(t4->parms.o_key);
+		return t4->net;
+	case IPSECMSS_TUNNEL_VTI6:
+		t6 = netdev_priv(dev);
+		fl->flowi_mark = be32_to_cpu(t6->parms.o_key);
+		return t6->net;
+	default:
+		return NULL;
+	}
+}
+
+/*
+ * Why an xfrm lookup failed.  -EAGAIN (net.core.xfrm_larval_drop=0) and
+ * -EREMOTE (=1) both mean the policy wants an SA that is still being
+ * negotiated: nobody can tell its size yet, so the SYN is held (dropped,
+ * to be retransmitted once the SA is there).  Anything else (a "block"
+ * policy, an unresolvable template) is an SA that will not be usable.
+ */
+static enum ipsecmss_stat ipsecmss_lookup_failed(long err)
+{
+	if (err == -EAGAIN || err == -EREMOTE)
+		return IPSECMSS_STAT_HELD;
+	return IPSECMSS_STAT_NO_SA;
+}
+
+/*
+ * The largest inner packet the tunnel device of @route sends whole: the
+ * smaller of the route's MTU (what the forwarding checks) and that of the
+ * bundle the device's own lookup finds (what the device checks).  @fl is
+ * the packet's flow; the device's lookup settings are put into it.
+ */
+static unsigned int ipsecmss_tunnel_mtu(struct dst_entry *route,
+					enum ipsecmss_tunnel kind,
+					struct flowi *fl,
+					enum ipsecmss_stat *why)
+{
+	struct dst_entry *bundle;
+	unsigned int mtu;
+	struct net *net;
+	u32 if_id;
+
+	net = ipsecmss_tunnel_flow(route->dev, kind, fl, &if_id);
+	if (!net) {
+		*why = IPSECMSS_STAT_UNKNOWN_XFRM;
 		return 0;
 	}
-	for (; dst->xfrm; dst = xfrm_dst_child(dst)) {
-		if (n == XFRM_MAX_DEPTH) {
-			*why = IPSECMSS_STAT_UNKNOWN_XFRM;
-			return 0;
-		}
-		xs[n++] = dst->xfrm;
+	if (!dst_hold_safe(route)) {
+		*why = IPSECMSS_STAT_NO_ROUTE;
+		return 0;
 	}
-	mtu = dst_mtu(dst);	/* the path: the outer route */
-	while (n--) {
-		if (READ_ONCE(xs[n]->km.state) != XFRM_STATE_VALID) {
-			*why = IPSECMSS_STAT_NO_SA;
-			return 0;
-		}
-		if (!ipsecmss_esp_params(xs[n], &esp)) {
-			*why = IPSECMSS_STAT_UNKNOWN_XFRM;
-			return 0;
-		}
-		mtu = ipsecmss_esp_inner_max(mtu, &esp);
-		if (!mtu) {
-			*why = IPSECMSS_STAT_UNKNOWN_XFRM;
-			return 0;
-		}
+	/* Consumes the reference just taken, as in the device's transmit. */
+	bundle = xfrm_lookup_with_ifid(net, route, fl, NULL, 0, if_id);
+	if (IS_ERR(bundle)) {
+		*why = ipsecmss_lookup_failed(PTR_ERR(bundle));
+		return 0;
 	}
+	/* Without an SA the device drops the packet. */
+	mtu = 0;
+	if (bundle->xfrm)
+		mtu = min(dst_mtu(route), dst_mtu(bundle));
+	else
+		*why = IPSECMSS_STAT_NO_SA;
+	dst_release(bundle);
 	return mtu;
+}
+
+/*
+ * The ends of the TCP flow of @skb, turned around when @reverse (the
+ * peer's segments coming back), as xfrm_decode_session() would fill them.
+ */
+static void ipsecmss_flow_ends(struct flowi *fl, const struct sk_buff *skb,
+			       const struct tcphdr *th, bool ipv6,
+			       bool reverse)
+{
+	__be16 src = reverse ? th->dest : th->source;
+	__be16 dst = reverse ? th->source : th->dest;
+
+	if (ipv6) {
+		const struct ipv6hdr *ip6h = ipv6_hdr(skb);
+
+		fl->u.ip6.saddr = reverse ? ip6h->daddr : ip6h->saddr;
+		fl->u.ip6.daddr = reverse ? ip6h->saddr : ip6h->daddr;
+		fl->u.ip6.flowi6_proto = IPPROTO_TCP;
+		fl->u.ip6.fl6_sport = src;
+		fl->u.ip6.fl6_dport = dst;
+	} else {
+		const struct iphdr *iph = ip_hdr(skb);
+
+		fl->u.ip4.saddr = reverse ? iph->daddr : iph->saddr;
+		fl->u.ip4.daddr = reverse ? iph->saddr : iph->daddr;
+		fl->u.ip4.flowi4_proto = IPPROTO_TCP;
+		fl->u.ip4.fl4_sport = src;
+		fl->u.ip4.fl4_dport = dst;
+	}
+}
+
+/*
+ * The largest inner packet the kernel sends whole on the route @dst,
+ * taken from the kernel's own sizing, never re-derived from the crypto:
+ * - an xfrm bundle's dst_mtu() (xfrm_mtu()), the RTAX_MTU metric that
+ *   xfrm_init_pmtu() / xfrm_bundle_ok() keep as the smaller of each SA's
+ *   xfrm_state_mtu() over the route beneath it and the inner route's MTU
+ *   (an "mtu lock" route, a route exception).  ESP, AH, IPComp, BEET,
+ *   NAT-T and espintcp are all sized by their own code.  The metric is
+ *   current: the bundle comes from an xfrm lookup made for this packet
+ *   (forwarding, the reverse flow's lookup below, a held packet's
+ *   release) or from a socket's dst_check(), and each of those runs
+ *   xfrm_bundle_ok(), which recomputes it when the outer path's MTU has
+ *   changed and discards the bundle when its outer route went stale (a
+ *   new PMTU exception);
+ * - xfrm's queue placeholder (net.core.xfrm_larval_drop=0): the packet
+ *   is held for an SA still negotiated, whose size nobody knows yet;
+ * - a route through a route-based tunnel device: the device's lookup;
+ * - any other route: its MTU.
+ * @fl is the packet's flow, or NULL to take it from @skb (the forward
+ * leg, whose flow is only needed for a tunnel device).
+ */
+static unsigned int ipsecmss_route_mtu(struct dst_entry *dst,
+				       struct flowi *fl,
+				       const struct sk_buff *skb,
+				       const struct tcphdr *th, bool ipv6,
+				       enum ipsecmss_stat *why)
+{
+	enum ipsecmss_tunnel kind;
+	struct flowi own;
+
+	if (dst->flags & DST_XFRM_QUEUE) {
+		*why = IPSECMSS_STAT_HELD;
+		return 0;
+	}
+	if (dst->xfrm)
+		return dst_mtu(dst);
+	kind = dst->dev ? ipsecmss_tunnel_kind(dst->dev) : IPSECMSS_TUNNEL_NONE;
+	if (kind == IPSECMSS_TUNNEL_NONE)
+		return dst_mtu(dst);
+	if (!fl) {
+		/* What xfrm_decode_session() gives the device. */
+		fl = &own;
+		memset(fl, 0, sizeof(*fl));
+		ipsecmss_flow_ends(fl, skb, th, ipv6, false);
+		fl->flowi_mark = skb->mark;
+		fl->flowi_oif = dst->dev->ifindex;
+	}
+	return ipsecmss_tunnel_mtu(dst, kind, fl, why);
 }
 
 /* The addresses of @fl fall outside @sel (so the policy cannot match). */
@@ -226,55 +358,54 @@ static bool ipsecmss_reverse_has_no_policy(struct net *net,
 }
 
 /*
- * The leg the peer's segments take back: the reverse flow, ports and
- * protocol filled in so that the xfrm policy lookup happens and returns
- * the bundle those segments will use.
+ * The leg the peer's segments take back, found as the kernel will find
+ * it when it forwards them: the route toward the SYN's source, then the
+ * xfrm lookup of the reverse flow (ports, protocol, mark, oif as
+ * xfrm_decode_session() sets them for a forwarded packet), then, for a
+ * route into a tunnel device, the device's own lookup.
  */
-static unsigned int ipsecmss_reverse_inner_mtu(struct net *net,
-					       const struct sk_buff *skb,
+static unsigned int ipsecmss_reverse_inner_mtu(const struct sk_buff *skb,
+					       const struct xt_action_param *par,
 					       const struct tcphdr *th,
 					       bool ipv6,
 					       enum ipsecmss_stat *why)
 {
 	const struct dst_entry *fwd = skb_dst(skb);
+	struct net *net = xt_net(par);
 	struct dst_entry *dst;
 	unsigned int mtu;
 	struct flowi fl;
 
-	dst = ipsecmss_reverse_route(net, skb, &fl, ipv6);
+	dst = ipsecmss_reverse_route(net, skb, xt_out(par), &fl, ipv6);
 	if (!dst) {
 		*why = IPSECMSS_STAT_NO_ROUTE;
 		return 0;
 	}
-	if (ipv6) {
-		fl.u.ip6.saddr = ipv6_hdr(skb)->daddr;
-		fl.u.ip6.flowi6_proto = IPPROTO_TCP;
-		fl.u.ip6.fl6_sport = th->dest;
-		fl.u.ip6.fl6_dport = th->source;
-	} else {
-		fl.u.ip4.saddr = ip_hdr(skb)->daddr;
-		fl.u.ip4.flowi4_proto = IPPROTO_TCP;
-		fl.u.ip4.fl4_sport = th->dest;
-		fl.u.ip4.fl4_dport = th->source;
-	}
+	ipsecmss_flow_ends(&fl, skb, th, ipv6, true);
+	if (dst->dev)
+		fl.flowi_oif = dst->dev->ifindex;
 	if (!ipsecmss_reverse_has_no_policy(net, fwd, &fl, ipv6)) {
 		/* On error xfrm_lookup() has released the plain route. */
 		dst = xfrm_lookup(net, dst, &fl, NULL, 0);
 		if (IS_ERR(dst)) {
-			*why = IPSECMSS_STAT_NO_SA;
+			*why = ipsecmss_lookup_failed(PTR_ERR(dst));
 			return 0;
 		}
 	}
-	mtu = ipsecmss_route_inner_mtu(dst, why);
+	mtu = ipsecmss_route_mtu(dst, &fl, skb, th, ipv6, why);
 	dst_release(dst);
 	return mtu;
 }
 
+/*
+ * auto: the largest MSS whose segments the kernel sends whole on both
+ * legs of the connection, the SYN's own route and the way back.
+ */
 static unsigned int ipsecmss_auto_clamp(const struct sk_buff *skb,
 					const struct xt_action_param *par,
 					bool ipv6, enum ipsecmss_stat *why)
 {
-	const struct dst_entry *dst = skb_dst(skb);
+	struct dst_entry *dst = skb_dst(skb);
 	unsigned int fwd, rev, thoff = par->thoff;
 	struct tcphdr th_buf;
 	const struct tcphdr *th;
@@ -282,10 +413,10 @@ static unsigned int ipsecmss_auto_clamp(const struct sk_buff *skb,
 	th = skb_header_pointer(skb, thoff, sizeof(th_buf), &th_buf);
 	if (!th || !dst)
 		return 0;
-	fwd = ipsecmss_route_inner_mtu(dst, why);
+	fwd = ipsecmss_route_mtu(dst, NULL, skb, th, ipv6, why);
 	if (!fwd)
 		return 0;
-	rev = ipsecmss_reverse_inner_mtu(xt_net(par), skb, th, ipv6, why);
+	rev = ipsecmss_reverse_inner_mtu(skb, par, th, ipv6, why);
 	if (!rev)
 		return 0;
 	return ipsecmss_mss_for_mtu(min(fwd, rev), 0, ipv6);
@@ -315,7 +446,7 @@ static unsigned int ipsecmss_clamp_value(const struct sk_buff *skb,
 		fwd = ipsecmss_forward_mtu(skb);
 		if (!fwd)
 			return 0;
-		rev = ipsecmss_reverse_mtu(xt_net(par), skb, ipv6);
+		rev = ipsecmss_reverse_mtu(skb, par, ipv6);
 		if (!rev)
 			return 0;
 		return ipsecmss_mss_for_mtu(min(fwd, rev), info->overhead, ipv6);
@@ -459,9 +590,15 @@ static enum ipsecmss_stat ipsecmss_mangle(struct sk_buff *skb,
 	return ipsecmss_outcome_stat[outcome];
 }
 
-/* Clamp one SYN or SYN/ACK and count what became of it. */
-static noinline void ipsecmss_syn(struct sk_buff *skb,
-				  const struct xt_action_param *par, bool ipv6)
+/*
+ * Clamp one SYN or SYN/ACK and count what became of it.  A SYN held for
+ * an SA still being negotiated is dropped (see ipsecmss_lookup_failed()):
+ * its retransmission meets the SA and is clamped to it, which is what
+ * net.core.xfrm_larval_drop=1 does to the first SYN anyway.
+ */
+static noinline unsigned int ipsecmss_syn(struct sk_buff *skb,
+					  const struct xt_action_param *par,
+					  bool ipv6)
 {
 	const struct xt_ipsecmss_tginfo *info = par->targinfo;
 	enum ipsecmss_stat stat = IPSECMSS_STAT_NO_ROUTE;
@@ -475,6 +612,7 @@ static noinline void ipsecmss_syn(struct sk_buff *skb,
 		stat = ipsecmss_mangle(skb, par->thoff, clamp, ipv6);
 	if (stat != __IPSECMSS_STAT_MAX)
 		ipsecmss_stat_syn(xt_net(par), ipv6, stat);
+	return stat == IPSECMSS_STAT_HELD ? NF_DROP : XT_CONTINUE;
 }
 
 /* The flags byte when the linear part does not hold it: rare. */
@@ -508,7 +646,7 @@ static unsigned int ipsecmss_tg(struct sk_buff *skb,
 {
 	/* A non-first fragment has no TCP header to look at. */
 	if (!par->fragoff && ipsecmss_skb_is_syn(skb, par->thoff))
-		ipsecmss_syn(skb, par, ipv6);
+		return ipsecmss_syn(skb, par, ipv6);
 	return XT_CONTINUE;
 }
 
