@@ -69,10 +69,13 @@ $(EXT): userspace/libxt_IPSECMSS.c kernel/xt_IPSECMSS.h $(CORE) $(VERSION_STAMP)
 
 cli: $(CLI)
 
-$(CLI): userspace/ipsecmss.c $(CORE) $(VERSION_STAMP)
+# The CLI: a dispatcher and a file per command, as wireguard-tools' wg.
+CLI_SRC := $(wildcard userspace/cli/*.c)
+
+$(CLI): $(CLI_SRC) $(wildcard userspace/cli/*.h) $(CORE) $(VERSION_STAMP)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -Ikernel $(MNL_CFLAGS) \
 		-DIPSECMSS_VERSION='"$(VERSION)"' $(LDFLAGS) $(PKG_NOTE) \
-		-o $@ userspace/ipsecmss.c kernel/ipsecmss_core.c $(MNL_LIBS)
+		-o $@ $(CLI_SRC) kernel/ipsecmss_core.c $(MNL_LIBS)
 
 # iptables builds iptables-extensions(8) from the libxt_*.man fragments; ours
 # becomes a page of its own.
@@ -175,6 +178,7 @@ deb:
 	cp Makefile Kbuild dkms.conf LICENSE README.md $(DEB_TREE)/
 	cp kernel/*.[ch] $(DEB_TREE)/kernel/
 	cp userspace/*.c userspace/*.man userspace/ipsecmss.8 $(DEB_TREE)/userspace/
+	cp -r userspace/cli $(DEB_TREE)/userspace/
 	cp -r userspace/debian $(DEB_TREE)/debian
 	sed 's/@VERSION@/$(VERSION)/; s/@DATE@/$(shell git log -1 --format=%aD 2>/dev/null || date -R)/' \
 		userspace/debian/changelog.in > $(DEB_TREE)/debian/changelog

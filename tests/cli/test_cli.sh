@@ -10,9 +10,11 @@
 #
 # The binary: the argument, else $IPSECMSS, else userspace/ipsecmss of this
 # tree, else ipsecmss from $PATH (the QEMU guest).  IPSECMSS_CLI_TESTS picks
-# the groups (default "calc_matrix worst transport example errors misc sa";
-# in the QEMU guest, IPSECMSS_VM=1, "example errors misc sa": under TCG the
-# calc groups take minutes).
+# the groups (default "calc_matrix worst transport example errors misc
+# formats tunnel sa"; in the QEMU guest, IPSECMSS_VM=1, "example errors misc
+# formats sa": under TCG the calc groups take minutes).  `formats` runs every
+# command under every --format and its aliases (JSON checked with jq);
+# `tunnel` builds tunnel_test.c, the unit test of the route-based tunnels.
 #
 # `calc` is checked against an independent brute-force model of RFC 4303
 # written here in awk: the largest inner packet n such that
@@ -333,12 +335,20 @@ test_errors() {
 		"calc --mtu 1000 --aead aes-gcm-16 --outer ipv6"
 		"calc --mtu 70 --enc aes-cbc --auth hmac-sha512-256"
 		"calc --mtu 1454 --aead aes-gcm-16 --transport --inner ipv6"
-		"calc --mtu 1454 --aead aes-gcm-16 --format json"
+		"calc --mtu 1454 --aead aes-gcm-16 --format yaml"
+		"calc --mtu 1454 --aead aes-gcm-16 --format"
+		"calc --mtu 1454 --aead aes-gcm-16 --file /dev/null"
 		"sa --mtu 0"
 		"sa --mtu abc"
 		"sa --bogus"
+		"sa --file /dev/null"
+		"sa --format xml"
+		"sa --enc aes-cbc"
 		"sa extra"
 		"stats --bogus"
+		"stats --mtu 1400"
+		"stats --format yaml"
+		"stats --natt"
 		"stats extra"
 	)
 	for line in "${cmds[@]}"; do
@@ -363,13 +373,25 @@ test_misc() {
 	else
 		fail "--help: exit $rc"
 	fi
-	for c in calc sa; do
-		out=$("$BIN" "$c" --help); rc=$?
-		if ((rc == 0)) && grep -q "^Usage: ipsecmss $c" <<<"$out"; then
-			pass "$c --help exits 0"
+	for c in calc sa stats; do
+		if grep -Eq "^  $c +[a-z]" <<<"$out" && grep -q "^Usage: ipsecmss $c" <<<"$out"; then
+			pass "--help lists $c, with its usage"
+		else
+			fail "--help does not list $c"
+		fi
+		out2=$("$BIN" "$c" --help); rc=$?
+		if ((rc == 0)) && grep -q "^Usage: ipsecmss $c" <<<"$out2" &&
+		   grep -q -- '--format FMT' <<<"$out2"; then
+			pass "$c --help exits 0, with --format"
 		else
 			fail "$c --help: exit $rc"
 		fi
+	out=$("$BIN" 2>&1 >/dev/null); rc=$?
+	if ((rc == 2)) && grep -q '^Usage: ipsecmss' <<<"$out"; then
+		pass "no command: the usage on stderr, exit 2"
+	else
+		fail "no command: exit $rc"
+	fi
 	done
 	out=$("$BIN" --version); rc=$?
 	if ((rc == 0)) && [[ $out == "ipsecmss "?* ]]; then
@@ -377,6 +399,7 @@ test_misc() {
 	else
 		fail "--version: exit $rc '$out'"
 	fi
+	test_stats_lnstat
 	test_stats
 }
 
@@ -407,6 +430,149 @@ test_stats() {
 		fail "stats without the proc file: exit $rc"
 	rm -f "$f"
 }
+# stats_refuses WHAT PRINTF-FORMAT: a file of that content is an error (1).
+stats_refuses() {
+	local f=/tmp/ipsecmss-cli-bad.$$ rc
+	# shellcheck disable=SC2059	# the content is the format
+	printf "$2" >"$f"
+	"$BIN" stats --file "$f" >/dev/null 2>&1; rc=$?
+	rm -f "$f"
+	if ((rc == 1)); then
+		pass "stats refuses $1 (exit 1)"
+	else
+		fail "stats on $1: exit $rc"
+	fi
+}
+
+# The lnstat layout of /proc/net/stat/ipsecmss: a header of FAMILY_COUNTER
+# names, a row of hexadecimal values per CPU, summed by the reader; columns
+# it has never heard of are shown too.
+test_stats_lnstat() {
+	local f=/tmp/ipsecmss-cli-stats.$$ out rc
+	{
+		echo 'entries ipv4_syn ipv4_lowered ipv4_no_memory ipv6_syn ipv6_lowered ipv6_held'
+		echo '00000011 00000001 00000002 00000000 0000000a 00000000 00000003'
+		echo '00000011 000000ff 00000010 00000001 0000000a 00000000 00000000'
+		echo '00000011 100000000 00000000 00000000 00000000 00000001 00000000'
+	} >"$f"
+	out=$("$BIN" stats --file "$f"); rc=$?
+	if ((rc == 0)) && [[ $(head -n1 <<<"$out" | xargs) == "ipv4 ipv6 global" ]] &&
+	   grep -Eq '^entries +- +- +17$' <<<"$out" &&
+	   grep -Eq '^syn +4294967552 +20 +-$' <<<"$out" &&
+	   grep -Eq '^lowered +18 +1 +-$' <<<"$out" &&
+	   grep -Eq '^no_memory +1 +- +-$' <<<"$out" &&
+	   grep -Eq '^held +- +3 +-$' <<<"$out"; then
+		pass "stats: lnstat rows summed per column (64-bit) but entries, unknown counters and a global column shown"
+	else
+		fail "stats lnstat table: exit $rc '$out'"
+	fi
+	out=$("$BIN" stats --json --file "$f"); rc=$?
+	if ((rc == 0)) && [[ $out == '{"ipv4": {"syn": 4294967552, "lowered": 18, "no_memory": 1}, "ipv6": {"syn": 20, "lowered": 1, "held": 3}, "global": {"entries": 17}}' ]]; then
+		pass "stats --json of the lnstat layout: an object per family"
+	else
+		fail "stats --json lnstat: exit $rc '$out'"
+	fi
+	stats_refuses "a CPU row of another width" 'ipv4_syn ipv4_lowered\n00000001 00000002\n00000001\n'
+	stats_refuses "a value that is not hexadecimal" 'ipv4_syn ipv4_lowered\n00000001 0000000g\n'
+	stats_refuses "a header without CPU rows" 'ipv4_syn ipv4_lowered\n'
+	rm -f "$f"
+}
+
+# kv_of_json [FILTER]: the kv lines of JSON records on stdin (jq), null "-".
+kv_of_json() {
+	jq -r "${1:-.} | to_entries | map(\"\(.key)=\(.value // \"-\")\") | join(\" \")"
+}
+
+# same_output DESC ARGS... -- ARGS...: both command lines print the same.
+same_output() {
+	local desc=$1 a b ra rb
+	shift
+	local -a one=()
+	while (($#)) && [[ $1 != -- ]]; do one+=("$1"); shift; done
+	shift
+	a=$("${one[@]}" 2>&1); ra=$?
+	b=$("$@" 2>&1); rb=$?
+	if ((ra == 0 && rb == 0)) && [[ -n $a && $a == "$b" ]]; then
+		pass "$desc"
+	else
+		fail "$desc: exit $ra/$rb, '${a:0:80}' / '${b:0:80}'"
+	fi
+}
+
+# Every command under every --format, and the old spellings as aliases.
+test_formats() {
+	local f=/tmp/ipsecmss-cli-stats.$$ kv js
+	local -a calc=("$BIN" calc --mtu 1454 --enc aes-cbc --auth hmac-sha1-96)
+	same_output "calc: --format text is the default" "${calc[@]}" -- "${calc[@]}" --format text
+	same_output "calc: --porcelain is --format kv" "${calc[@]}" --porcelain -- "${calc[@]}" --format kv
+	same_output "calc: --format porcelain is --format kv" "${calc[@]}" --format porcelain -- "${calc[@]}" --format kv
+	same_output "calc: --json is --format json" "${calc[@]}" --json -- "${calc[@]}" --format json
+	same_output "calc: the last format given counts" "${calc[@]}" --json --format kv -- "${calc[@]}" --porcelain
+
+	printf 'family syn lowered already_low\nipv4 5 3 2\nipv6 7 0 7\n' >"$f"
+	same_output "stats: --format text is the default" "$BIN" stats --file "$f" -- "$BIN" stats --file "$f" --format text
+	same_output "stats: --json is --format json" "$BIN" stats --file "$f" --json -- "$BIN" stats --file "$f" --format json
+	same_output "stats: --porcelain is --format kv" "$BIN" stats --file "$f" --porcelain -- "$BIN" stats --file "$f" --format kv
+	kv=$("$BIN" stats --file "$f" --format kv)
+	if [[ $kv == $'family=ipv4 syn=5 lowered=3 already_low=2\nfamily=ipv6 syn=7 lowered=0 already_low=7' ]]; then
+		pass "stats --format kv: a family=NAME line per family"
+	else
+		fail "stats --format kv: '$kv'"
+	fi
+
+	if ! command -v jq >/dev/null; then
+		skip "formats: no jq, the JSON output is not compared with kv"
+		rm -f "$f"
+		return
+	fi
+	kv=$("${calc[@]}" --format kv)
+	js=$("${calc[@]}" --format json | kv_of_json)
+	if [[ -n $kv && $js == "$kv" ]]; then
+		pass "calc --format json: valid JSON, the same fields and values as kv"
+	else
+		fail "calc json/kv: '$js' / '$kv'"
+	fi
+	kv=$("${calc[@]}" --outer ipv6 --transport --natt --format kv)
+	js=$("${calc[@]}" --outer ipv6 --transport --natt --format json | kv_of_json)
+	if [[ $kv == *"mss4=-"* && $js == "$kv" ]]; then
+		pass "calc --format json: what does not apply is null (kv '-')"
+	else
+		fail "calc json nulls: '$js' / '$kv'"
+	fi
+	js=$("$BIN" stats --file "$f" --format json |
+		jq -r 'to_entries[] | "family=\(.key) " + (.value | to_entries | map("\(.key)=\(.value)") | join(" "))')
+	if [[ $js == "$("$BIN" stats --file "$f" --format kv)" ]]; then
+		pass "stats --format json: valid JSON, the same counters as kv"
+	else
+		fail "stats json/kv: '$js'"
+	fi
+	rm -f "$f"
+}
+
+# tunnel.c (which route-based device an SA is, the MSS through it) as a
+# unit: tunnel_test.c links it with the core.
+test_tunnel() {
+	local exe=/tmp/ipsecmss-cli-tunnel.$$ line rc
+	if ! command -v cc >/dev/null; then
+		skip "tunnel: no C compiler"
+		return
+	fi
+	if ! cc -Wall -Wextra -Werror -I"$top/userspace/cli" -I"$top/kernel" -o "$exe" \
+		"$here/tunnel_test.c" "$top/userspace/cli/tunnel.c" "$top/kernel/ipsecmss_core.c"; then
+		fail "tunnel: tunnel_test.c does not build"
+		return
+	fi
+	while IFS= read -r line; do
+		case $line in
+		"ok "*) pass "tunnel: ${line#ok }" ;;
+		*) fail "tunnel: ${line#fail }" ;;
+		esac
+	done < <("$exe")
+	"$exe" >/dev/null; rc=$?
+	((rc == 0)) || fail "tunnel: tunnel_test exits $rc"
+	rm -f "$exe"
+}
+
 
 # ------------------------------------------------------------------- sa --
 
@@ -450,6 +616,75 @@ add_dev() {
 	ip -n "$NS" link add "$1" type veth peer name "$1p" 2>/dev/null &&
 		ip -n "$NS" link set "$1p" up
 }
+# check_tunnel SPI DEV KIND KEYS CALC-ARGS...: the SA's line names the
+# device (KEYS: "if_id=5" or "mark=0x7/0xffffffff") with its MTU as `ip
+# link` shows it, and its MSS through the device is the smaller of the
+# device's and the SA's own (calc at the SA's underlay MTU).
+check_tunnel() {
+	local spi=$1 dev=$2 kind=$3 keys=$4 line ref dmtu w4 w6 k bad=
+	shift 4
+	line=$(sa_line "$spi" "$(ip netns exec "$NS" "$BIN" sa --porcelain)")
+	dmtu=$(ip -n "$NS" -o link show "$dev" | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
+	ref=$("$BIN" calc --mtu "$(kv mtu "$line")" "$@" --porcelain)
+	w4=$(kv mss4 "$ref"); ((dmtu - 40 < w4)) && w4=$((dmtu - 40))
+	w6=$(kv mss6 "$ref"); ((dmtu - 60 < w6)) && w6=$((dmtu - 60))
+	for k in $keys "dev=$dev" "dev_kind=$kind" "dev_mtu=$dmtu" "dev_link=d0" \
+		 "dev_mss4=$w4" "dev_mss6=$w6" "mss4=$(kv mss4 "$ref")" "status=ok"; do
+		[[ $(kv "${k%%=*}" "$line") == "${k#*=}" ]] || bad+=" ${k%%=*}=$(kv "${k%%=*}" "$line")/${k#*=}"
+	done
+	if [[ -z $bad ]]; then
+		pass "sa $spi through $dev ($kind, MTU $dmtu, $keys): MSS $w4 / $w6, the SA's own $(kv mss4 "$ref") / $(kv mss6 "$ref")"
+	else
+		fail "sa $spi through $dev:$bad"
+	fi
+}
+
+# An XFRM interface: its SAs carry its if_id; its MTU (1500 by default)
+# may be above or below what the SA lets through.
+sa_xfrm_interface() {
+	local out
+	if ! ip -n "$NS" link add ipsec5 type xfrm dev d0 if_id 5 2>/dev/null; then
+		skip "sa: no XFRM interfaces here (xfrm_interface)"
+		return
+	fi
+	ip -n "$NS" link set ipsec5 up
+	if ! xs src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x200 mode tunnel if_id 5 \
+		enc 'cbc(aes)' "$(hexkey 128)" auth-trunc 'hmac(sha1)' "$(hexkey 160)" 96; then
+		fail "sa: cannot add an SA with if_id 5"
+		return
+	fi
+	check_tunnel 0x00000200 ipsec5 xfrm "if_id=5" --enc aes-cbc --auth hmac-sha1-96
+	ip -n "$NS" link set ipsec5 mtu 1300
+	check_tunnel 0x00000200 ipsec5 xfrm "if_id=5" --enc aes-cbc --auth hmac-sha1-96
+	out=$(ip netns exec "$NS" "$BIN" sa)
+	if grep -q 'Tunnel device: *ipsec5 (xfrm, MTU 1300, link d0)' <<<"$out" &&
+	   grep -q 'Exact MSS via dev, IPv4: *1260$' <<<"$out"; then
+		pass "sa text: the XFRM interface and the MSS through it"
+	else
+		fail "sa text: no tunnel lines for ipsec5"
+		printf "%s\n" "$out" | sed "s/^/# /"
+	fi
+}
+
+# A vti device: the SA's mark is the device's o_key (out) or i_key (in).
+sa_vti() {
+	if ! ip -n "$NS" link add vti7 type vti local 10.0.0.1 remote 10.0.0.2 \
+		ikey 8 okey 7 dev d0 2>/dev/null; then
+		skip "sa: no vti devices here (ip_vti)"
+		return
+	fi
+	ip -n "$NS" link set vti7 up
+	if ! xs src 10.0.0.1 dst 10.0.0.2 proto esp spi 0x300 mode tunnel mark 7 \
+		aead 'rfc4106(gcm(aes))' "$(hexkey 160)" 128 ||
+	   ! xs src 10.0.0.2 dst 10.0.0.1 proto esp spi 0x301 mode tunnel mark 8 \
+		aead 'rfc4106(gcm(aes))' "$(hexkey 160)" 128; then
+		fail "sa: cannot add SAs with a mark"
+		return
+	fi
+	check_tunnel 0x00000300 vti7 vti "mark=0x7/0xffffffff" --aead aes-gcm-16
+	check_tunnel 0x00000301 vti7 vti "mark=0x8/0xffffffff" --aead aes-gcm-16
+}
+
 
 test_sa() {
 	local out rc line k0 unk=
@@ -599,6 +834,20 @@ test_sa() {
 		fail "sa text report: exit $rc"
 		printf "%s\n" "$out" | sed "s/^/# /"
 	fi
+	if command -v jq >/dev/null; then
+		out=$(ip netns exec "$NS" "$BIN" sa --format kv)
+		line=$(ip netns exec "$NS" "$BIN" sa --format json | kv_of_json '.[]')
+		if [[ -n $out && $line == "$out" ]]; then
+			pass "sa --format json: valid JSON, an object per SA with the fields of kv"
+		else
+			fail "sa json/kv: '$line'"
+		fi
+	else
+		skip "sa: no jq, the JSON output is not compared with kv"
+	fi
+	sa_xfrm_interface
+	sa_vti
+
 
 	ip -n "$NS" xfrm state flush
 	out=$(ip netns exec "$NS" "$BIN" sa --porcelain); rc=$?
@@ -606,6 +855,12 @@ test_sa() {
 		pass "sa --porcelain without SAs: empty, exit 0"
 	else
 		fail "sa without SAs: exit $rc '$out'"
+	out=$(ip netns exec "$NS" "$BIN" sa --json; ip netns exec "$NS" "$BIN" sa --format text)
+	if [[ $out == $'[]\nNo SAs.' ]]; then
+		pass "sa without SAs: [] in JSON, 'No SAs.' in text"
+	else
+		fail "sa without SAs, json and text: '$out'"
+	fi
 	fi
 	cleanup
 	trap - EXIT
@@ -614,9 +869,9 @@ test_sa() {
 # In the QEMU guest (IPSECMSS_VM=1, TCG) the pure arithmetic groups would
 # take minutes and test nothing the host run did not: only the rest.
 if [[ ${IPSECMSS_VM:-} == 1 ]]; then
-	groups=${IPSECMSS_CLI_TESTS:-example errors misc sa}
+	groups=${IPSECMSS_CLI_TESTS:-example errors misc formats sa}
 else
-	groups=${IPSECMSS_CLI_TESTS:-calc_matrix worst transport example errors misc sa}
+	groups=${IPSECMSS_CLI_TESTS:-calc_matrix worst transport example errors misc formats tunnel sa}
 fi
 for t in $groups; do
 	"test_$t"

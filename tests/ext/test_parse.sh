@@ -197,31 +197,49 @@ for fam in 4 6; do
 done
 
 # --- iptables-translate ---------------------------------------------------
-set_xl='tcp flags syn / fin,syn,rst tcp option maxseg size > 1344 tcp option maxseg size set 1344'
-xlate_cases=(
-	"4|-t mangle -A FORWARD -p tcp -j IPSECMSS --set-mss 1344|nft 'add rule ip mangle FORWARD ip protocol tcp counter $set_xl'"
-	"6|-t mangle -A FORWARD -p tcp -j IPSECMSS --set-mss 1344|nft 'add rule ip6 mangle FORWARD meta l4proto tcp counter $set_xl'"
-	"4|-t mangle -A POSTROUTING -o ppp0 -p tcp -s 192.168.10.0/24 -j IPSECMSS --set-mss 1344|nft 'add rule ip mangle POSTROUTING oifname \"ppp0\" ip protocol tcp ip saddr 192.168.10.0/24 counter $set_xl'"
-	"4|-t mangle -A FORWARD -p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead 73|nft # -t mangle -A FORWARD -p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead 73"
-	"6|-t mangle -A FORWARD -p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead auto|nft # -t mangle -A FORWARD -p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead auto"
-)
-for c in "${xlate_cases[@]}"; do
-	IFS='|' read -r fam args want <<<"$c"
-	ipt=iptables; [ "$fam" = 6 ] && ipt=ip6tables
-	if ! command -v "$ipt-translate" >/dev/null; then
-		skip "$ipt-translate not installed: '$args' not translated"
-		continue
+# userspace/libxt_IPSECMSS.txlate, in the form of iptables' own .txlate
+# files: an "iptables-translate ..." (or ip6tables-) line, then the lines it
+# must print, a blank line between the pairs.
+# xlate_check CMDLINE WANT: one pair.
+xlate_check() {
+	local -a words
+	local got rc
+	read -ra words <<<"$1"
+	if ! command -v "${words[0]}" >/dev/null; then
+		skip "${words[0]} not installed: '${1#* }' not translated"
+		return
 	fi
-	# shellcheck disable=SC2086
-	got=$("$ipt-translate" $args 2>"$tmp/err")
+	got=$("${words[@]}" 2>"$tmp/err")
 	rc=$?
-	got=${got% }
-	if [ $rc -eq 0 ] && [ "$got" = "$want" ]; then
-		pass "$ipt-translate $args"
+	got=$(sed 's/ *$//' <<<"$got")
+	if [ $rc -eq 0 ] && [ "$got" = "$2" ]; then
+		pass "txlate: $1"
 	else
-		fail "$ipt-translate $args: rc $rc, got: $got $(cat "$tmp/err") want: $want"
+		fail "txlate: $1: rc $rc, got: $got $(cat "$tmp/err") want: $2"
 	fi
-done
+}
+
+txlate=$TOP/userspace/libxt_IPSECMSS.txlate
+npairs=0
+cmdline=''
+want=''
+while IFS= read -r line || [ -n "$cmdline" ]; do
+	case $line in
+	iptables-translate\ *|ip6tables-translate\ *)
+		[ -n "$cmdline" ] && xlate_check "$cmdline" "$want" && npairs=$((npairs + 1))
+		cmdline=$line want='' ;;
+	"")
+		[ -n "$cmdline" ] && xlate_check "$cmdline" "$want" && npairs=$((npairs + 1))
+		cmdline='' want='' ;;
+	*)
+		want=${want:+$want$'\n'}$line ;;
+	esac
+done <"$txlate"
+if [ "$npairs" -ge 7 ]; then
+	pass "txlate: $npairs translations in $(basename "$txlate")"
+else
+	fail "txlate: only $npairs translations read from $txlate"
+fi
 
 # --- the netns iptables ---------------------------------------------------
 IPT4=${IPTABLES:-}
