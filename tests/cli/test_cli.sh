@@ -341,15 +341,15 @@ test_errors() {
 		"sa --mtu 0"
 		"sa --mtu abc"
 		"sa --bogus"
+		"sa extra"
 		"sa --file /dev/null"
 		"sa --format xml"
 		"sa --enc aes-cbc"
-		"sa extra"
 		"stats --bogus"
+		"stats extra"
 		"stats --mtu 1400"
 		"stats --format yaml"
 		"stats --natt"
-		"stats extra"
 	)
 	for line in "${cmds[@]}"; do
 		# shellcheck disable=SC2086
@@ -386,21 +386,21 @@ test_misc() {
 		else
 			fail "$c --help: exit $rc"
 		fi
+	done
 	out=$("$BIN" 2>&1 >/dev/null); rc=$?
 	if ((rc == 2)) && grep -q '^Usage: ipsecmss' <<<"$out"; then
 		pass "no command: the usage on stderr, exit 2"
 	else
 		fail "no command: exit $rc"
 	fi
-	done
 	out=$("$BIN" --version); rc=$?
 	if ((rc == 0)) && [[ $out == "ipsecmss "?* ]]; then
 		pass "--version: $out"
 	else
 		fail "--version: exit $rc '$out'"
 	fi
-	test_stats_lnstat
 	test_stats
+	test_stats_lnstat
 }
 
 # stats reads the module's proc file; here it is given sample files, one
@@ -430,6 +430,7 @@ test_stats() {
 		fail "stats without the proc file: exit $rc"
 	rm -f "$f"
 }
+
 # stats_refuses WHAT PRINTF-FORMAT: a file of that content is an error (1).
 stats_refuses() {
 	local f=/tmp/ipsecmss-cli-bad.$$ rc
@@ -573,7 +574,6 @@ test_tunnel() {
 	rm -f "$exe"
 }
 
-
 # ------------------------------------------------------------------- sa --
 
 NS=ipsecmss-cli-$$
@@ -616,6 +616,7 @@ add_dev() {
 	ip -n "$NS" link add "$1" type veth peer name "$1p" 2>/dev/null &&
 		ip -n "$NS" link set "$1p" up
 }
+
 # check_tunnel SPI DEV KIND KEYS CALC-ARGS...: the SA's line names the
 # device (KEYS: "if_id=5" or "mark=0x7/0xffffffff") with its MTU as `ip
 # link` shows it, and its MSS through the device is the smaller of the
@@ -684,7 +685,6 @@ sa_vti() {
 	check_tunnel 0x00000300 vti7 vti "mark=0x7/0xffffffff" --aead aes-gcm-16
 	check_tunnel 0x00000301 vti7 vti "mark=0x8/0xffffffff" --aead aes-gcm-16
 }
-
 
 test_sa() {
 	local out rc line k0 unk=
@@ -834,6 +834,7 @@ test_sa() {
 		fail "sa text report: exit $rc"
 		printf "%s\n" "$out" | sed "s/^/# /"
 	fi
+
 	if command -v jq >/dev/null; then
 		out=$(ip netns exec "$NS" "$BIN" sa --format kv)
 		line=$(ip netns exec "$NS" "$BIN" sa --format json | kv_of_json '.[]')
@@ -848,19 +849,18 @@ test_sa() {
 	sa_xfrm_interface
 	sa_vti
 
-
 	ip -n "$NS" xfrm state flush
 	out=$(ip netns exec "$NS" "$BIN" sa --porcelain); rc=$?
 	if ((rc == 0)) && [[ -z $out ]]; then
 		pass "sa --porcelain without SAs: empty, exit 0"
 	else
 		fail "sa without SAs: exit $rc '$out'"
+	fi
 	out=$(ip netns exec "$NS" "$BIN" sa --json; ip netns exec "$NS" "$BIN" sa --format text)
 	if [[ $out == $'[]\nNo SAs.' ]]; then
 		pass "sa without SAs: [] in JSON, 'No SAs.' in text"
 	else
 		fail "sa without SAs, json and text: '$out'"
-	fi
 	fi
 	cleanup
 	trap - EXIT
