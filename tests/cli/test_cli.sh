@@ -684,6 +684,19 @@ sa_vti() {
 	fi
 	check_tunnel 0x00000300 vti7 vti "mark=0x7/0xffffffff" --aead aes-gcm-16
 	check_tunnel 0x00000301 vti7 vti "mark=0x8/0xffffffff" --aead aes-gcm-16
+	if ! ip -n "$NS" link add vti33 type vti6 local 2001:db8::1 remote 2001:db8::2 \
+		key 33 dev d0 2>/dev/null; then
+		skip "sa: no vti6 devices here (ip6_vti)"
+		return
+	fi
+	ip -n "$NS" link set vti33 mtu 1300 up
+	if xs src 2001:db8::1 dst 2001:db8::2 proto esp spi 0x302 mode tunnel mark 33 \
+		enc 'cbc(aes)' "$(hexkey 128)" auth-trunc 'hmac(sha256)' "$(hexkey 256)" 128; then
+		check_tunnel 0x00000302 vti33 vti6 "mark=0x21/0xffffffff" \
+			--enc aes-cbc --auth hmac-sha256-128 --outer ipv6
+	else
+		fail "sa: cannot add an IPv6 SA with a mark"
+	fi
 }
 
 test_sa() {
