@@ -22,6 +22,7 @@ tools="$top/build/guest-tools$tag"
 mkdir -p "$top/build/logs"
 rm -rf "$mod" "$tools" && mkdir -p "$mod" "$tools"
 cp -r Kbuild kernel "$mod/"
+# Built with the in-kernel self-tests (kernel/selftest/), which run at load.
 # The module carries the version of the extension it is tested with (its
 # ELF note), so an edit to the tree during a run cannot split the two.
 version=$(grep -ao '"version":"[^"]*"' userspace/libxt_IPSECMSS.so 2>/dev/null |
@@ -33,12 +34,12 @@ version=$(grep -ao '"version":"[^"]*"' userspace/libxt_IPSECMSS.so 2>/dev/null |
 kroot=()
 if [[ -d /usr/src/linux-headers-$kver ]]; then
 	build_module() {
-		make -s -C "/usr/src/linux-headers-$kver" M="$mod" IPSECMSS_VERSION="$version" modules
+		make -s -C "/usr/src/linux-headers-$kver" M="$mod" IPSECMSS_VERSION="$version" IPSECMSS_SELFTEST=y modules
 	}
 elif kr=$(tests/kernels/kernel.sh kroot "$kver" 2>/dev/null); then
 	kroot=(--kroot "$kr")
 	build_module() {
-		tests/kernels/kernel.sh build "$kver" "$mod" -s IPSECMSS_VERSION="$version"
+		tests/kernels/kernel.sh build "$kver" "$mod" -s IPSECMSS_VERSION="$version" IPSECMSS_SELFTEST=y
 	}
 else
 	echo "FAIL: no headers for $kver in /usr/src, and no prepared chroot (tests/kernels/kernel.sh)"

@@ -55,13 +55,14 @@ read_file() {
 }
 
 # want_table ARRAY: REPLY = the lines `ipsecmss stats` must print for ARRAY
-# (a counter per line, one column per family), compared word by word.
+# (a counter per line, one column per family, and the rule count as the
+# "global" family's "entries"), compared word by word.
 want_table() {
 	local -n _w=$1
 	local c
-	REPLY="ipv4 ipv6"
+	REPLY="ipv4 ipv6 global"$'\n'"entries - - ${_w[entries]}"
 	for c in "${IPSECMSS_COLS[@]}"; do
-		REPLY+=$'\n'"$c ${_w[ipv4.$c]} ${_w[ipv6.$c]}"
+		REPLY+=$'\n'"$c ${_w[ipv4.$c]} ${_w[ipv6.$c]} -"
 	done
 }
 
@@ -70,16 +71,15 @@ want_json() {
 	local -n _j=$1
 	local f c sep obj='{'
 	for f in ipv4 ipv6; do
-		[[ $f == ipv6 ]] && obj+=', '
 		obj+="\"$f\": {"
 		sep=
 		for c in "${IPSECMSS_COLS[@]}"; do
 			obj+="$sep\"$c\": ${_j[$f.$c]}"
 			sep=', '
 		done
-		obj+='}'
+		obj+='}, '
 	done
-	REPLY="$obj}"
+	REPLY="$obj\"global\": {\"entries\": ${_j[entries]}}}"
 }
 
 # squeeze TEXT: REPLY = TEXT with runs of blanks made one space, lines trimmed
