@@ -29,7 +29,10 @@
 #  4. four connections through auto (auto_exact.sh's auto_conns): SYN and
 #     SYN/ACK carry the measured MSS, 4 x 100 KB cross, no fragment on the
 #     WAN, largest ESP packet = P's, the rule's counters move as they should.
-# A table at the end: case, P, exact M4/M6, auto, TCPMSS.
+# A table at the end: case, P, exact M4/M6, auto, TCPMSS (the crafted
+# SYNs carry 1460 / 1440, what hosts on 1500-byte LANs send).
+# Then, twice (policy-based and XFRM interface): the WAN MTU lowered under
+# bundles already made and cached; auto must read the new exact size.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 # auto_exact.sh, sourced, defines its steps (measure, auto_conns, ...)
@@ -205,6 +208,45 @@ rb_case() {
 		"$name" "$wmtu" "$(ts_link_mtu "$TS_RA" ipsec0)" "$P" "$m4" "$m6" "$a4" "$a6" "$t4" "$t6")")
 }
 
+# stale_case NAME KIND: is the MTU auto reads from a cached bundle
+# current?  Bundles are made and cached at WAN MTU 1500 (crafted SYNs both
+# ways, the rule on rb), then the WAN MTU of both routers drops to 1400
+# under them (SAs, policies and routes unchanged): crafted SYNs again must
+# carry the exact MSS of the new MTU, measured after.  KIND: xfrmi or
+# policy (ts_setup's policy-based tunnel).
+stale_case() {
+	local name=$1 kind=$2 a4 a6 m4 m6 ns
+	local -A G
+	echo "# ---- $name"
+	ts_teardown >/dev/null 2>&1
+	if [[ $kind == policy ]]; then
+		ts_setup --suite aes-cbc-sha1 --wan-mtu 1500 || { fail "$name: topology"; return; }
+	else
+		ts_setup --no-tunnel --wan-mtu 1500 || { fail "$name: topology"; return; }
+		TS_SUITE=aes-cbc-sha1 TS_NATT=0
+		rb_tunnel xfrmi "" || { fail "$name: tunnel"; return; }
+	fi
+	RULE_NS=$TS_RB
+	rb_rules "$TS_RB" FORWARD || { fail "$name: rules"; return; }
+	syns "$PORT"
+	PORT=$((PORT + 4))
+	echo "# $name: at WAN MTU 1500 auto gave ${G[a4]}/${G[b4]} (IPv4) ${G[a6]}/${G[b6]} (IPv6)"
+	for ns in "$TS_RA" "$TS_RB"; do
+		ip -n "$ns" link set dev wan0 mtu 1400 || { fail "$name: WAN MTU"; return; }
+	done
+	TS_WAN_MTU=1400
+	syns "$PORT"
+	PORT=$((PORT + 4))
+	a4="${G[a4]}/${G[b4]}" a6="${G[a6]}/${G[b6]}"
+	measure_df "$name" 1400 || return
+	m4=$((P - 40)) m6=$((P - 60))
+	if [[ $a4 == "$m4/$m4" && $a6 == "$m6/$m6" ]]; then
+		pass "$name: after the WAN MTU dropped to 1400 under cached bundles auto gives $a4 (IPv4) $a6 (IPv6) = measured $m4 / $m6"
+	else
+		fail "$name: after the WAN MTU dropped to 1400 auto gives $a4 (IPv4) $a6 (IPv6), measured $m4 / $m6 (stale bundle MTU?)"
+	fi
+}
+
 main() {
 	require_cmd ipsecmss-probe socat ping
 	[[ -e /proc/net/stat/ipsecmss ]] || modprobe xt_IPSECMSS 2>/dev/null
@@ -217,6 +259,8 @@ main() {
 	rb_case "vti, rule on ra" vti 1500 "" 0 ra FORWARD
 	rb_case "vti6, rule on rb" vti6 1500 "" 0 rb FORWARD
 	rb_case "vti6, rule in POSTROUTING on ra" vti6 1454 "" 0 ra POSTROUTING
+	stale_case "policy-based, WAN MTU lowered under the bundles" policy
+	stale_case "xfrmi, WAN MTU lowered under the bundles" xfrmi
 	echo "# route-based cases: $((SECONDS - T0)) s"
 	echo "# table: case | WAN dev-MTU | P | exact M4 M6 | auto M4 (h1->h2/h2->h1) M6 | TCPMSS --clamp-mss-to-pmtu M4 M6"
 	local r
