@@ -4,6 +4,15 @@
 # `make check`: every test of ipsecmss, then one line "N passed, N failed,
 # N skipped" summing the individual checks of every suite.
 #
+# Every suite prints KTAP (tests/lib/ktap.sh); so does this script: one
+# result line per suite, the suite's own output nested under it (indented
+# by two spaces; the raw output is in build/logs/SUITE.log).  The counts
+# are ktap_count's: the leaf results of each suite's KTAP output (for the
+# VM: every check of every guest script, the scripts that crashed, the
+# kernel-log check), plus one failure for a suite that exited non-zero or
+# printed no result at all without a failed result (a crash, a VM that
+# died, a build error).
+#
 #   style    - checkpatch, W=1 and sparse on the kernel half
 #   unit     - the pure core, table-driven (userspace, ASan+UBSan)
 #   cli      - the ipsecmss calculator against an independent model
@@ -22,6 +31,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 build="$top/build"
 mkdir -p "$build/logs"
+. tests/lib/ktap.sh
+ktap_print_header
 
 suites=${IPSECMSS_SUITES:-"style unit ext cli fuzz pkg vm"}
 total_pass=0
@@ -29,61 +40,52 @@ total_fail=0
 total_skip=0
 summary=()
 
-# Add the "N passed, N failed[, N skipped]" totals found in log $2 to the
-# grand totals, under the suite name $1; a suite that exited non-zero
-# without reporting any failure counts one failure of its own.
+# tally NAME LOG RC: suite NAME's results, counted from the KTAP lines of
+# its LOG, into the grand totals; the suite's own result line.
 tally() {
-	local name=$1 log=$2 rc=$3 line p=0 f=0 s=0
+	local name=$1 log=$2 rc=$3 p f s
 
-	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-	if [[ -n $line ]]; then
-		p=$(sed -E 's/.*\b([0-9]+) passed.*/\1/' <<<"$line")
-		f=$(sed -E 's/.*\b([0-9]+) failed.*/\1/' <<<"$line")
-		[[ $line == *skipped* ]] && s=$(sed -E 's/.*\b([0-9]+) skipped.*/\1/' <<<"$line")
-	fi
-	if ((rc != 0 && f == 0)); then
+	read -r p f s < <(ktap_count "$log")
+	if ((f == 0 && rc != 0)); then
 		f=1
-		echo "FAIL: $name exited with status $rc"
+		ktap_print_msg "$name exited with status $rc"
+	elif ((f == 0 && p + s == 0)); then
+		f=1
+		ktap_print_msg "$name printed no test result"
 	fi
 	total_pass=$((total_pass + p))
 	total_fail=$((total_fail + f))
 	total_skip=$((total_skip + s))
 	summary+=("$(printf '%-28s %4d passed, %d failed, %d skipped' "$name" "$p" "$f" "$s")")
+	if ((f)); then
+		ktap_test_fail "$name" "$p passed, $f failed, $s skipped"
+	elif ((p == 0)); then
+		ktap_test_skip "$name" "$s skipped"
+	else
+		ktap_test_pass "$name" "$p passed, $s skipped"
+	fi
 }
 
 run_suite() {
 	local name=$1 rc log="$build/logs/$1.log"
 	shift
-	echo "=== $name: $*"
-	"$@" 2>&1 | tee "$log"
+	ktap_print_msg "$name: $*"
+	"$@" 2>&1 | tee "$log" | sed -u 's/^/  /'
 	rc=${PIPESTATUS[0]}
 	tally "$name" "$log" "$rc"
 }
 
-# VM counts: every PASS:/FAIL: line the guest printed, plus the run itself
-# (it fails on a timeout, a panic, a kernel warning or a failed script).
+# VM counts: every result the guest printed (tests/vm/init.sh: each
+# script's checks nested under the script's result, then the kernel-log
+# check); a run that fails without a failed result (a timeout, a panic)
+# counts one failure.
 vm_suite() {
-	local kver=$1 rc p f s log="$build/logs/vm-$1.log" o only=()
+	local kver=$1 o only=()
 
 	for o in ${IPSECMSS_ONLY:-}; do
 		only+=(--only "$o")
 	done
-	echo "=== vm-$kver"
-	tests/vm-suite.sh "$kver" tests/net "${only[@]}" 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
-	p=$(tr -d "\r" <"$log" | grep -c "^PASS:")
-	f=$(tr -d "\r" <"$log" | grep -c "^FAIL:")
-	s=$(tr -d "\r" <"$log" | grep -c "^SKIP:")
-	if ((rc == 0)); then
-		p=$((p + 1))
-	else
-		f=$((f + 1))
-		echo "FAIL: vm-$kver run (status $rc)"
-	fi
-	total_pass=$((total_pass + p))
-	total_fail=$((total_fail + f))
-	total_skip=$((total_skip + s))
-	summary+=("$(printf '%-28s %4d passed, %d failed, %d skipped' "vm-$kver" "$p" "$f" "$s")")
+	run_suite "vm-$kver" tests/vm-suite.sh "$kver" tests/net "${only[@]}"
 }
 
 test_kernels() {
@@ -116,7 +118,7 @@ for suite in $suites; do
 	vm)
 		kernels=$(test_kernels)
 		if [[ -z $kernels ]]; then
-			echo "FAIL: no test kernel (image in /boot with headers in /usr/src)"
+			ktap_test_fail vm "no test kernel (image in /boot with headers in /usr/src)"
 			total_fail=$((total_fail + 1))
 		fi
 		for k in $kernels; do
@@ -128,8 +130,8 @@ for suite in $suites; do
 	esac
 done
 
-echo
-echo "=== summary"
-printf '%s\n' "${summary[@]}"
+echo "1..$KTAP_TESTNO"
+ktap_print_msg "summary"
+printf '%s\n' "${summary[@]}" | ktap_print_lines
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 ((total_fail == 0))

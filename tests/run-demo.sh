@@ -26,7 +26,7 @@ echo "demo: booting Debian's kernel $kver in QEMU (software emulation, about a m
 tests/vm-suite.sh "$kver" tests/demo >build/logs/demo.log 2>&1 &
 pid=$!
 tail -n +1 -f build/logs/demo.log --pid=$pid 2>/dev/null |
-	tr -d '\r' | grep --line-buffered -E '^(demo:|PASS:|FAIL:|IPSECMSS-VM-RESULT)'
+	tr -d '\r' | grep --line-buffered -E '^(demo:| *(not )?ok [0-9]+ |IPSECMSS-VM-RESULT)'
 wait $pid
 rc=$?
 ((rc == 0)) && echo "demo: done (full log: build/logs/demo.log)" ||

@@ -4,15 +4,12 @@
 # The kernel half as a netfilter maintainer would check it: checkpatch
 # (strict) on every kernel source, and a build with W=1 and sparse against
 # every installed kernel's headers that must print no warning at all.
+# KTAP output (tests/lib/ktap.sh).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
-pass=0
-fail=0
-skip=0
-
-ok()   { echo "PASS: $*"; pass=$((pass + 1)); }
-ko()   { echo "FAIL: $*"; fail=$((fail + 1)); }
+. tests/lib/ktap.sh
+ktap_print_header
 
 checkpatch=${CHECKPATCH:-}
 if [[ -z $checkpatch ]]; then
@@ -31,15 +28,14 @@ if [[ -n $checkpatch ]]; then
 	for f in kernel/*.c kernel/*.h; do
 		out=$(perl "$checkpatch" --no-tree --strict --quiet -f "$f" 2>&1)
 		if [[ -z $out ]]; then
-			ok "checkpatch --strict $f"
+			ktap_test_pass "checkpatch --strict $f"
 		else
-			echo "$out"
-			ko "checkpatch --strict $f"
+			ktap_print_lines <<<"$out"
+			ktap_test_fail "checkpatch --strict $f"
 		fi
 	done
 else
-	echo "SKIP: checkpatch (install linux-source-6.1)"
-	skip=$((skip + 1))
+	ktap_test_skip checkpatch "install linux-source-6.1"
 fi
 
 for kdir in /usr/src/linux-headers-*-amd64; do
@@ -51,12 +47,11 @@ for kdir in /usr/src/linux-headers-*-amd64; do
 	rc=$?
 	warn=$(grep -E 'warning:|error:' <<<"$out")
 	if ((rc == 0)) && [[ -z $warn ]]; then
-		ok "W=1 C=2 (sparse) build against $kver: no warning"
+		ktap_test_pass "W=1 C=2 (sparse) build against $kver: no warning"
 	else
-		echo "$warn"
-		ko "W=1 C=2 (sparse) build against $kver (status $rc)"
+		ktap_print_lines <<<"$warn"
+		ktap_test_fail "W=1 C=2 (sparse) build against $kver (status $rc)"
 	fi
 done
 
-echo "$pass passed, $fail failed, $skip skipped"
-((fail == 0))
+ktap_finished

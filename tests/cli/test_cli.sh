@@ -3,8 +3,9 @@
 # The test groups are called by name (test_$t): nothing is unreachable.
 # shellcheck disable=SC2317
 #
-# Tests of the ipsecmss CLI, kselftest style: one PASS:/FAIL:/SKIP: line per
-# check, the last line "N passed, N failed", exit 0 only without a failure.
+# Tests of the ipsecmss CLI, kselftest style, in KTAP (tests/lib/ktap.sh):
+# one "ok N" / "not ok N" / "ok N ... # SKIP" line per check, then the plan
+# and the totals; exit 0 only without a failure.
 #
 #   tests/cli/test_cli.sh [PATH/TO/ipsecmss]
 #
@@ -24,7 +25,7 @@
 #
 # `sa` needs root, `ip netns` and a kernel with ESP: it builds SAs in a
 # fresh network namespace and compares `sa --porcelain` with `calc`.  Where
-# the kernel refuses, those checks print SKIP: and the rest still runs.
+# the kernel refuses, those checks are skipped and the rest still runs.
 
 set -u
 
@@ -39,19 +40,17 @@ if [[ -z $BIN ]]; then
 	fi
 fi
 
-npass=0
-nfail=0
-nskip=0
-
-pass() { echo "PASS: $*"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $*"; nfail=$((nfail + 1)); }
-skip() { echo "SKIP: $*"; nskip=$((nskip + 1)); }
+ktap=$top/tests/lib/ktap.sh
+[[ -r $ktap ]] || ktap=/usr/local/lib/ipsecmss/ktap.sh	# (the QEMU guest)
+# shellcheck source=../lib/ktap.sh
+. "$ktap"
+ktap_print_header
+pass() { ktap_test_pass "$*"; }
+fail() { ktap_test_fail "$*"; }
+skip() { ktap_test_skip "$*"; }
 
 finish() {
-	echo "# $nskip skipped"
-	echo "$npass passed, $nfail failed"
-	((nfail == 0))
-	exit
+	ktap_finished
 }
 
 if [[ -z $BIN || ! -x $BIN ]]; then

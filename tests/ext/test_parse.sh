@@ -24,10 +24,10 @@
 # "ip netns exec"): use it as is instead of unshare -n.  Its mangle table
 # is flushed.
 #
-# Exit 0 all passed, 1 something failed, 4 nothing could be tested.
+# Output: KTAP (tests/lib/ktap.sh).  Exit 0 all passed, 1 something
+# failed, 4 nothing could be tested.
 
 set -u
-ksft_skip=4
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
@@ -38,23 +38,13 @@ if [ -z "${IPSECMSS_IN_NETNS:-}" ] && unshare -n true 2>/dev/null; then
 	IPSECMSS_IN_NETNS=1 exec unshare -n "$0" "$@"
 fi
 
-npass=0
-nfail=0
-nskip=0
-pass() { echo "PASS: $*"; npass=$((npass + 1)); }
-fail() { echo "FAIL: $*"; nfail=$((nfail + 1)); }
-skip() { echo "SKIP: $*"; nskip=$((nskip + 1)); }
-
-totals() {
-	echo "# Totals: pass:$npass fail:$nfail xfail:0 xpass:0 skip:$nskip error:0"
-	echo "$npass passed, $nfail failed, $nskip skipped"
-	if [ "$nfail" -gt 0 ]; then
-		exit 1
-	elif [ "$npass" -eq 0 ]; then
-		exit $ksft_skip
-	fi
-	exit 0
-}
+# shellcheck source=../lib/ktap.sh
+. "$TOP/tests/lib/ktap.sh"
+ktap_print_header
+pass() { ktap_test_pass "$*"; }
+fail() { ktap_test_fail "$*"; }
+skip() { ktap_test_skip "$*"; }
+totals() { ktap_finished; }
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -9,8 +9,8 @@
 # Each target starts from a copy of tests/fuzz/corpus/<target>/ in a
 # temporary directory (the repository corpus is never written), then the
 # minimised crashers kept in tests/fuzz/regressions/<target>/ are replayed.
-# Prints "PASS: <target> (N execs)" or "FAIL: ..." per target and per
-# regression set, then "N passed, N failed"; exit 0 only if all passed.
+# Prints KTAP (tests/lib/ktap.sh): one result per target and per regression
+# set, then the plan and the totals; exit 0 only if all passed.
 # A crash found while fuzzing is copied to $BUILD/crashes/<target>/ with
 # its log; minimise it with
 #   $BUILD/<target> -minimize_crash=1 -runs=100000 -exact_artifact_path=OUT CRASH
@@ -28,6 +28,11 @@ fi
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 fuzzdir=$top/tests/fuzz
+# shellcheck source=../lib/ktap.sh
+. "$top/tests/lib/ktap.sh"
+ktap_print_header
+pass() { ktap_test_pass "$*"; }
+fail() { ktap_test_fail "$*"; }
 build=${FUZZ_BUILD:-$top/build/fuzz}
 targets=(fuzz_walk fuzz_clamp fuzz_arith)
 
@@ -38,15 +43,9 @@ if [[ -z $clang ]]; then
 	done
 fi
 if [[ -z $clang ]]; then
-	echo "FAIL: no clang found (set CLANG)"
-	echo "0 passed, 1 failed"
-	exit 1
+	fail "no clang found (set CLANG)"
+	ktap_finished
 fi
-
-passed=0
-failed=0
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ipsecmss-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -57,7 +56,7 @@ for t in "${targets[@]}"; do
 		-fno-sanitize-recover=all -Wall -Wextra -Werror \
 		-I "$top/kernel" "$fuzzdir/$t.c" "$top/kernel/ipsecmss_core.c" \
 		-o "$build/$t" 2>"$work/$t.build.log"; then
-		cat "$work/$t.build.log" >&2
+		ktap_print_lines <"$work/$t.build.log"
 		fail "$t (build)"
 	fi
 done
@@ -90,7 +89,7 @@ for t in "${targets[@]}"; do
 		cp "$work/$t.log" "$build/crashes/$t/last.log"
 		cp "$work/art-$t/"* "$build/crashes/$t/" 2>/dev/null
 		grep -m 3 -E 'ERROR|PROPERTY VIOLATED|runtime error|SUMMARY' \
-			"$work/$t.log" | sed 's/^/  /'
+			"$work/$t.log" | ktap_print_lines "  "
 		fail "$t (${execs:-?} execs, exit $rc; crash and log in" \
 			"$build/crashes/$t/)"
 	fi
@@ -107,11 +106,10 @@ for t in "${targets[@]}"; do
 			pass "$t regressions (${#regs[@]} files)"
 		else
 			grep -m 3 -E 'Running:|ERROR|PROPERTY VIOLATED|runtime error' \
-				"$work/$t.reg.log" | sed 's/^/  /'
+				"$work/$t.reg.log" | ktap_print_lines "  "
 			fail "$t regressions (${#regs[@]} files)"
 		fi
 	fi
 done
 
-echo "$passed passed, $failed failed"
-((failed == 0))
+ktap_finished

@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 #
 # The seed's topology, for the guest tests: two sites joined by an ESP
-# tunnel between their routers over a small-MTU WAN.  Source it after lib.sh.
+# tunnel between their routers over a small-MTU WAN.  Source it after lib.sh
+# (its namespace plumbing, nsx and KTAP helpers are used here).
 #
 #   h1 ---- ra ================ rb ---- h2
 #   lan1      wan0  ESP tunnel  wan0      lan2
@@ -29,10 +30,11 @@
 # with one iptables-restore per table, and commands enter a namespace
 # with nsenter (no mount namespace, unlike `ip netns exec`).
 
-TS_H1=ts_h1
-TS_RA=ts_ra
-TS_RB=ts_rb
-TS_H2=ts_h2
+# The namespaces: unique per run (lib.sh's KSFT_NS_SUFFIX).
+TS_H1=ts_h1$KSFT_NS_SUFFIX
+TS_RA=ts_ra$KSFT_NS_SUFFIX
+TS_RB=ts_rb$KSFT_NS_SUFFIX
+TS_H2=ts_h2$KSFT_NS_SUFFIX
 
 TS_H1_4=192.168.10.2
 TS_H2_4=192.168.20.2
@@ -151,26 +153,11 @@ ts_parse_args() {
 
 # ------------------------------------------------------------ plumbing --
 
-# ts_nsx NS CMD...: run CMD in namespace NS (nsenter: no mount namespace
-# and no /sys remount, ten times cheaper than `ip netns exec` under TCG).
-# ts_nsx_exec NS CMD...: the same, replacing the calling shell: use it only
-# as `ts_nsx_exec NS CMD... &`, so that $! is CMD's pid.
-if command -v nsenter >/dev/null 2>&1; then TS_NSENTER=1; else TS_NSENTER=0; fi
-ts_nsx() {
-	local ns=$1
-	shift
-	if ((TS_NSENTER)); then
-		nsenter -n"/run/netns/$ns" "$@"
-	else
-		ip netns exec "$ns" "$@"
-	fi
-}
-ts_nsx_exec() {
-	local ns=$1
-	shift
-	((TS_NSENTER)) && exec nsenter -n"/run/netns/$ns" "$@"
-	exec ip netns exec "$ns" "$@"
-}
+# ts_nsx NS CMD... / ts_nsx_exec NS CMD...: lib.sh's nsx / nsx_exec
+# (nsenter into the network namespace only: ten times cheaper than `ip
+# netns exec` under TCG).
+ts_nsx() { nsx "$@"; }
+ts_nsx_exec() { nsx_exec "$@"; }
 
 # ts_ipt / ts_ip6t NS ARGS: $IPTABLES / $IP6TABLES in NS (like ipt_ns).
 ts_ipt() { local ns=$1; shift; ts_nsx "$ns" "$IPTABLES" "$@"; }
@@ -214,83 +201,19 @@ _ts_flush() {
 	return $rc
 }
 
-# _ts_ns_pids NS...: sets _TS_KILL_PIDS to the processes living in these
-# namespaces (no program started: /proc/PID/ns/net compared with -ef).
-_ts_ns_pids() {
-	local p ns
-	_TS_KILL_PIDS=()
-	for p in /proc/[0-9]*; do
-		for ns; do
-			if [[ $p/ns/net -ef /run/netns/$ns ]]; then
-				_TS_KILL_PIDS+=("${p#/proc/}")
-				break
-			fi
-		done
-	done
-}
+# Namespaces come and go through lib.sh (one `ip -batch` each way, no
+# program per namespace); the names carry its per-run suffix.
+# _ts_ns_destroy NS...: lib.sh's ksft_ns_destroy.
+# _ts_gone MS PID...: lib.sh's _ksft_gone.
+_ts_ns_destroy() { ksft_ns_destroy "$@"; }
+_ts_gone() { _ksft_gone "$@"; }
 
-# _ts_gone MS PID...: wait up to MS for the processes to leave (a zombie
-# has left: it has no namespace any more).
-_ts_gone() {
-	local ms=$1 p left start
-	shift
-	start=$(now_ms)
-	while :; do
-		left=0
-		for p; do
-			[[ -e /proc/$p/ns/net ]] && left=1 && break
-		done
-		((left)) || return 0
-		(($(now_ms) - start > ms)) && return 1
-		sleep 0.02
-	done
-}
-
-# _ts_ns_destroy NS...: kill everything in the namespaces (pppd keeps a
-# namespace alive otherwise), delete them with one `ip -batch`, forget them.
-_ts_ns_destroy() {
-	local ns live=() keep=() cmds=
-	for ns; do
-		[[ -e /run/netns/$ns ]] && live+=("$ns")
-	done
-	((${#live[@]})) || return 0
-	_ts_ns_pids "${live[@]}"
-	if ((${#_TS_KILL_PIDS[@]})); then
-		kill -TERM "${_TS_KILL_PIDS[@]}" 2>/dev/null
-		if ! _ts_gone 500 "${_TS_KILL_PIDS[@]}"; then
-			kill -KILL "${_TS_KILL_PIDS[@]}" 2>/dev/null
-			_ts_gone 2000 "${_TS_KILL_PIDS[@]}"
-		fi
-	fi
-	for ns in "${live[@]}"; do
-		cmds+="netns del $ns"$'\n'
-	done
-	ip -batch - <<<"$cmds" 2>/dev/null
-	if declare -p KSFT_NS_LIST >/dev/null 2>&1; then
-		for ns in "${KSFT_NS_LIST[@]}"; do
-			[[ " ${live[*]} " == *" $ns "* ]] || keep+=("$ns")
-		done
-		KSFT_NS_LIST=("${keep[@]}")
-	fi
-	return 0
-}
-
-# _ts_ns_create NS...: setup_ns in one `ip -batch` (a stale namespace of
-# the name is destroyed first); lo comes up with the next _ts_flush.
+# _ts_ns_create NS...: lib.sh's _ksft_ns_add; lo comes up with the next
+# _ts_flush.
 _ts_ns_create() {
-	local ns cmds=
-	declare -p KSFT_NS_LIST >/dev/null 2>&1 || { setup_ns "$@"; return; }
-	_ts_ns_destroy "$@"
+	local ns
+	_ksft_ns_add "$@" || return
 	for ns; do
-		cmds+="netns add $ns"$'\n'
-	done
-	if ! ip -batch - <<<"$cmds"; then
-		echo "FAIL: cannot create network namespaces $*"
-		return 1
-	fi
-	for ns; do
-		KSFT_NS_LIST+=("$ns")
-		printf -v "$ns" '%s' "$ns"
 		_ts_q "$ns" "link set lo up"
 	done
 }
@@ -387,7 +310,7 @@ noccp novj nodefaultroute noipv6 lcp-echo-interval 0"
 	mtu $TS_WAN_MTU
 	mru $TS_WAN_MTU
 	EOF
-	pppd=$(command -v pppd) || { echo "# no pppd"; return 1; }
+	pppd=$(command -v pppd) || { ktap_print_msg "no pppd"; return 1; }
 	cat >"$d/pppd-server" <<-EOF
 	#!/bin/sh
 	exec $pppd "\$@" mtu $TS_WAN_MTU mru $TS_WAN_MTU ifname ppp0 linkname ts-rb logfile $d/rb.log
@@ -400,8 +323,8 @@ noccp novj nodefaultroute noipv6 lcp-echo-interval 0"
 		-X "$d/pppoe-server.pid" </dev/null >"$d/server.out" 2>&1 &
 	# A PADI sent before the discovery socket exists costs 5 s.
 	if ! busywait 10000 _ts_packet_proto "$TS_RB" 8863 >/dev/null; then
-		echo "# pppoe-server did not open its discovery socket:"
-		sed 's/^/#   /' "$d/server.out"
+		ktap_print_msg "pppoe-server did not open its discovery socket:"
+		ktap_print_lines "  " <"$d/server.out"
 		return 1
 	fi
 	plugin=pppoe.so
@@ -415,8 +338,8 @@ noccp novj nodefaultroute noipv6 lcp-echo-interval 0"
 		"$TS_WAN_A4:$TS_WAN_B4" </dev/null >"$d/ra.out" 2>&1 &
 	TS_PPPD_PID=$!
 	if ! busywait "$TS_PPP_TIMEOUT" _ts_ppp_up >/dev/null; then
-		echo "# the PPPoE session did not come up; pppd logs:"
-		tail -n 15 "$d/ra.log" "$d/rb.log" "$d/ra.out" "$d/server.out" 2>&1 | sed 's/^/#   /'
+		ktap_print_msg "the PPPoE session did not come up; pppd logs:"
+		tail -n 15 "$d/ra.log" "$d/rb.log" "$d/ra.out" "$d/server.out" 2>&1 | ktap_print_lines "  "
 		return 1
 	fi
 	TS_WAN_IF=ppp0
@@ -606,7 +529,7 @@ ts_watch_stop() {
 		frags=*) TS_FRAGS=${kv#frags=} ;;
 		esac
 	done
-	echo "# wan: $line"
+	ktap_print_msg "wan: $line"
 }
 
 # ts_kv KEY LINE: the value of KEY=value in LINE.
@@ -636,7 +559,7 @@ ts_xfer() {
 		--port "$port" --bytes "$bytes" --direction "$dir" --timeout "$tmo" 2>&1)
 	rc=$?
 	wait "$spid" 2>/dev/null
-	echo "# xfer $cns -> $addr ($dir $bytes bytes): $TS_XFER"
+	ktap_print_msg "xfer $cns -> $addr ($dir $bytes bytes): $TS_XFER"
 	((rc == 0)) && [[ $(ts_kv match "$TS_XFER") == yes ]]
 }
 
@@ -669,7 +592,7 @@ ts_xfer_both() {
 		rc=$?
 		wait "${sp[$dir]}" 2>/dev/null
 		line=$(grep -m1 '^role=' "$TS_TMP/cli.$dir.out")
-		echo "# xfer $cns -> $addr ($dir $bytes bytes): $line"
+		ktap_print_msg "xfer $cns -> $addr ($dir $bytes bytes): $line"
 		if [[ $dir == send ]]; then
 			TS_XFER_SEND=$line
 			((rc == 0)) && [[ $(ts_kv match "$line") == yes ]] && TS_XFER_SEND_OK=1
@@ -752,7 +675,7 @@ ts_measure_inner() {
 	for retry in 1 2; do
 		_ts_ping_suspects
 		((${#suspects[@]})) || break
-		echo "# ping again (retry $retry): ${suspects[*]}"
+		ktap_print_msg "ping again (retry $retry): ${suspects[*]}"
 		_ts_ping_round "$fam" "${suspects[@]}"
 		for s in "${TS_PING_OK[@]}"; do
 			pass[$s]=1
@@ -766,7 +689,7 @@ ts_measure_inner() {
 	n=${#tried[@]}
 	TS_INNER_MAX=$best
 	TS_INNER_OK=$((best > 0 && ${#suspects[@]} == 0))
-	echo "# measured: largest IPv$fam packet crossing h1 -> h2 and back with DF: $best bytes ($n sizes tried in $lo..$hi, consistent=$TS_INNER_OK${suspects[*]:+, contradicting: ${suspects[*]}})"
+	ktap_print_msg "measured: largest IPv$fam packet crossing h1 -> h2 and back with DF: $best bytes ($n sizes tried in $lo..$hi, consistent=$TS_INNER_OK${suspects[*]:+, contradicting: ${suspects[*]}})"
 }
 
 # _ts_ping_suspects: (for ts_measure_inner) the sizes tried whose answer

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Host tests of the installing parts of the Makefile, kselftest style: a
-# PASS:/FAIL: line per check, "SKIP:" for a part that cannot run here, and
-# the last line "N passed, N failed"; exit 0 when nothing failed, else 1.
+# Host tests of the installing parts of the Makefile, kselftest style, in
+# KTAP (tests/lib/ktap.sh): a result per check, a skipped one for a part
+# that cannot run here, the dkms part's checks nested under its own result
+# (they run in a child process); exit 0 when nothing failed, else 1.
 #
 #   install  make install / make uninstall with DESTDIR and KVER, for every
 #            kernel that has headers: exactly the expected files and modes,
@@ -32,18 +33,14 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 
-PASSED=0
-FAILED=0
-pass() { PASSED=$((PASSED + 1)); echo "PASS: $*"; }
-fail() { FAILED=$((FAILED + 1)); echo "FAIL: $*"; }
-skip() { echo "SKIP: $*"; }
-finish() {
-	echo "$PASSED passed, $FAILED failed"
-	((FAILED == 0))
-	exit
-}
+# shellcheck source=../lib/ktap.sh
+. "$TOP/tests/lib/ktap.sh"
+pass() { ktap_test_pass "$*"; }
+fail() { ktap_test_fail "$*"; }
+skip() { ktap_test_skip "$*"; }
+finish() { ktap_finished; }
 
-# check DESC CMD...: PASS if CMD succeeds, else FAIL with its output.
+# check DESC CMD...: ok if CMD succeeds, else not ok with its output.
 check() {
 	local desc=$1 out
 	shift
@@ -55,7 +52,7 @@ check() {
 	fi
 }
 
-# same DESC WANT GOT: PASS if the two (multi-line) strings are equal.
+# same DESC WANT GOT: ok if the two (multi-line) strings are equal.
 same() {
 	if [[ $2 == "$3" ]]; then
 		pass "$1"
@@ -85,8 +82,8 @@ man_warnings() {
 if [[ ${1-} == --sandbox ]]; then
 	: # the dkms part re-runs this script in its namespace: see sandbox_main
 elif [[ -n ${IPSECMSS_VM-} ]]; then
-	echo "SKIP: host test, not for the VM"
-	exit 4
+	ktap_print_header
+	ktap_skip_all "host test, not for the VM"
 fi
 
 XTLIBDIR=$(pkg-config --variable=xtlibdir xtables 2>/dev/null || echo /usr/lib/x86_64-linux-gnu/xtables)
@@ -201,7 +198,6 @@ sandbox_main() {
 	same "dkms status shows no ipsecmss after dkms-uninstall" "" "$(dkms status ipsecmss 2>&1)"
 	same "no trace in /usr/src, /var/lib/dkms, /lib/modules after dkms-uninstall" \
 		"$(cat "$T/before")" "$(snapshot | LC_ALL=C sort)"
-	echo "$PASSED passed, $FAILED failed"
 }
 
 part_dkms() {
@@ -221,13 +217,14 @@ part_dkms() {
 		skip "dkms: cannot create a mount namespace here"
 		return
 	fi
+	# The sandbox's checks: a KTAP document of their own, nested here.
 	out=$(unshare -m bash "$0" --sandbox "$T" "$V" "$SRC" 2>&1)
 	rc=$?
-	grep -v -E '^[0-9]+ passed, [0-9]+ failed$' <<<"$out"
-	PASSED=$((PASSED + $(grep -c '^PASS:' <<<"$out")))
-	FAILED=$((FAILED + $(grep -c '^FAIL:' <<<"$out")))
-	if ! grep -qE '^[0-9]+ passed, [0-9]+ failed$' <<<"$out"; then
-		fail "dkms: the sandbox did not run to the end (status $rc)"
+	printf '%s\n' "$out" | sed 's/^/  /'
+	if ((rc == 0)); then
+		pass "dkms: dkms-install and dkms-uninstall in the sandbox"
+	else
+		fail "dkms: dkms-install and dkms-uninstall in the sandbox (status $rc)"
 	fi
 }
 
@@ -303,9 +300,12 @@ part_deb() {
 
 if [[ ${1-} == --sandbox ]]; then
 	T=$2 V=$3 SRC=$4
-	sandbox_main
-	exit
+	ktap_print_header
+	sandbox_main || fail "dkms: the sandbox's overlays"
+	finish
 fi
+
+ktap_print_header
 
 T=$(mktemp -d /tmp/ipsecmss-pkg.XXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT

@@ -5,9 +5,9 @@
  *   cc -O1 -g -Wall -Wextra -Werror -fsanitize=address,undefined \
  *      -I kernel tests/unit/test_core.c kernel/ipsecmss_core.c
  *
- * (or "make -C tests/unit check").  One "PASS: name" or "FAIL: name (why)"
- * line per case, then "N passed, N failed"; exit status 0 only when every
- * case passed.
+ * (or "make -C tests/unit check").  KTAP output, as every suite's
+ * (tests/lib/ktap.sh): "ok N name" or "# why" and "not ok N name" per case,
+ * then the plan and the totals; exit status 0 only when every case passed.
  *
  * Every expected value is derived here independently of the core: the
  * option walk from the test tables, checksums from scratch over a
@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "ipsecmss_core.h"
+#include "../lib/csum_ref.h"
 
 /* ---------------------------------------------------------------- runner */
 
@@ -53,17 +54,22 @@ static void fail(const char *fmt, ...)
 
 static void end(const char *fmt, ...)
 {
-	char name[160];
+	char name[160], *p;
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(name, sizeof(name), fmt, ap);
 	va_end(ap);
+	/* A "#" would start the KTAP directive. */
+	for (p = name; *p; p++)
+		if (*p == '#')
+			*p = 'N';
 	if (case_failed) {
-		printf("FAIL: %s (%s)\n", name, case_why);
+		printf("# %s\n", case_why);
+		printf("not ok %u %s\n", n_pass + n_fail + 1, name);
 		n_fail++;
 	} else {
-		printf("PASS: %s\n", name);
+		printf("ok %u %s\n", n_pass + n_fail + 1, name);
 		n_pass++;
 	}
 }
@@ -170,86 +176,19 @@ static unsigned char *exact(const unsigned char *src, unsigned int n,
 	return p;
 }
 
-/* Independent one's complement arithmetic, byte by byte. */
-static uint32_t ref_sum(const unsigned char *p, size_t n, uint32_t sum)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		sum += (i & 1) ? p[i] : (uint32_t)p[i] << 8;
-	return sum;
-}
-
-static uint16_t ref_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
-static const unsigned char v4_src[4] = { 192, 0, 2, 1 };
-static const unsigned char v4_dst[4] = { 198, 51, 100, 254 };
-static const unsigned char v6_src[16] = {
-	0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef };
-static const unsigned char v6_dst[16] = {
-	0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0, 1, 0, 0, 0, 0, 0xca, 0xfe, 0xf0, 0x0d };
-
-/* Sum of the pseudo-header for a TCP segment of @len bytes. */
-static uint32_t pseudo_sum(int v6, uint32_t len)
-{
-	uint32_t s = 0;
-
-	if (v6) {
-		s = ref_sum(v6_src, 16, s);
-		s = ref_sum(v6_dst, 16, s);
-		s += len >> 16;
-		s += len & 0xffff;
-		s += 6;
-	} else {
-		s = ref_sum(v4_src, 4, s);
-		s = ref_sum(v4_dst, 4, s);
-		s += 6;
-		s += len & 0xffff;
-	}
-	return s;
-}
-
-/* The checksum a sender would compute from scratch (field read as 0). */
-static uint16_t tcp_csum(int v6, const unsigned char *t, unsigned int len)
-{
-	uint32_t s = pseudo_sum(v6, len);
-
-	s = ref_sum(t, 16, s);
-	s = ref_sum(t + 18, len - 18, s);
-	return (uint16_t)~ref_fold(s);
-}
-
-/* 0x0000 and 0xffff are the same number in one's complement. */
-static int csum_eq(unsigned int a, unsigned int b)
-{
-	if (a == 0xffff)
-		a = 0;
-	if (b == 0xffff)
-		b = 0;
-	return a == b;
-}
-
 /*
- * What the kernel does to the pseudo-header part when a segment grows:
- * replace the old length word(s) by the new ones (inet_proto_csum_replace
- * with a pseudohdr flag, or the IPv6 payload length fix).
+ * The checksum model (tests/lib/csum_ref.h) over fixed pseudo-headers:
+ * fixed_ph[0] IPv4 192.0.2.1 -> 198.51.100.254, fixed_ph[1] IPv6
+ * 2001:db8::dead:beef -> 2001:db8:ffff:1::cafe:f00d.
  */
-static unsigned int len_diff(int v6, uint32_t old_len, uint32_t new_len)
-{
-	uint32_t s;
-
-	if (v6)
-		s = (~old_len >> 16 & 0xffff) + (~old_len & 0xffff) +
-		    (new_len >> 16) + (new_len & 0xffff);
-	else
-		s = (~old_len & 0xffff) + (new_len & 0xffff);
-	return ref_fold(s);
-}
+static const struct pseudo fixed_ph[2] = {
+	{ .v6 = 0, .src = { 192, 0, 2, 1 }, .dst = { 198, 51, 100, 254 } },
+	{ .v6 = 1,
+	  .src = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+		   0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef },
+	  .dst = { 0x20, 0x01, 0x0d, 0xb8, 0xff, 0xff, 0, 1,
+		   0, 0, 0, 0, 0xca, 0xfe, 0xf0, 0x0d } },
+};
 
 /* Random bytes from a fixed seed, so failures reproduce. */
 static uint32_t rng_state = 0x1234567;
@@ -667,7 +606,7 @@ static void check_clamp(const struct clamp_case *c, int v6,
 	if (e->grow)
 		new_check = ipsecmss_csum_apply(new_check,
 						len_diff(v6, len, nlen));
-	scratch = tcp_csum(v6, buf, nlen);
+	scratch = tcp_csum(&fixed_ph[v6], buf, nlen);
 	EXPECT(new_check <= 0xffff, "csum_apply gave %#x", new_check);
 	EXPECT(csum_eq(new_check, scratch),
 	       "%s checksum %04x, from scratch %04x (csum_diff %04x)",
@@ -693,7 +632,7 @@ static void test_clamp(void)
 			len = build_case(seg, c->flags, c->opts, c->doff,
 					 c->payload, c->len);
 			seg[12] |= c->byte12_low;
-			ck = tcp_csum(v6, seg, len);
+			ck = tcp_csum(&fixed_ph[v6], seg, len);
 			seg[16] = (unsigned char)(ck >> 8);
 			seg[17] = (unsigned char)ck;
 			room = len + (unsigned int)c->room_extra;
@@ -775,7 +714,7 @@ static void test_clamp_every_offset(void)
 				seg[23 + pre] = (unsigned char)vals[v][0];
 				seg[12] = (unsigned char)((hl / 4) << 4);
 				len = hl;
-				ck = tcp_csum(v6, seg, len);
+				ck = tcp_csum(&fixed_ph[v6], seg, len);
 				seg[16] = (unsigned char)(ck >> 8);
 				seg[17] = (unsigned char)ck;
 				buf = exact(seg, len, len);
@@ -787,7 +726,7 @@ static void test_clamp_every_offset(void)
 				    e.old_mss != vals[v][0] ||
 				    buf[22 + pre] != (vals[v][1] >> 8) ||
 				    buf[23 + pre] != (vals[v][1] & 0xff) ||
-				    !csum_eq(nc, tcp_csum(v6, buf, len))) {
+				    !csum_eq(nc, tcp_csum(&fixed_ph[v6], buf, len))) {
 					if (!fails++)
 						fail("offset %u, %u -> %u, %s: "
 						     "outcome %d, checksum %04x, "
@@ -795,7 +734,7 @@ static void test_clamp_every_offset(void)
 						     20 + pre, vals[v][0],
 						     vals[v][1], v6 ? "v6" : "v4",
 						     (int)got, nc,
-						     tcp_csum(v6, buf, len));
+						     tcp_csum(&fixed_ph[v6], buf, len));
 				}
 				free(buf);
 			}
@@ -834,7 +773,7 @@ static void test_insert_every_length(void)
 				seg[12] = (unsigned char)((hl / 4) << 4 | (k >> 1));
 				seg[4] = (unsigned char)rnd();
 				seg[7] = (unsigned char)rnd();
-				ck = tcp_csum(v6, seg, hl);
+				ck = tcp_csum(&fixed_ph[v6], seg, hl);
 				seg[16] = (unsigned char)(ck >> 8);
 				seg[17] = (unsigned char)ck;
 				mss = 1 + rnd() % 65535;
@@ -844,7 +783,7 @@ static void test_insert_every_length(void)
 				nc = ipsecmss_csum_apply(ck, e.csum_diff);
 				nc = ipsecmss_csum_apply(nc,
 							 len_diff(v6, hl, hl + 4));
-				sc = tcp_csum(v6, buf, hl + 4);
+				sc = tcp_csum(&fixed_ph[v6], buf, hl + 4);
 				if (got != IPSECMSS_INSERTED || e.grow != 4 ||
 				    e.new_mss != mss || buf[12] >> 4 != hl / 4 + 1 ||
 				    (buf[12] & 15) != (seg[12] & 15) ||
@@ -1379,6 +1318,7 @@ static void test_esp_large(void)
 
 int main(void)
 {
+	printf("KTAP version 1\n");
 	test_walk();
 	test_clamp();
 	test_clamp_malformed();
@@ -1393,6 +1333,8 @@ int main(void)
 	test_esp_suites();
 	test_esp_absurd();
 	test_esp_large();
-	printf("%u passed, %u failed\n", n_pass, n_fail);
+	printf("1..%u\n", n_pass + n_fail);
+	printf("# Totals: pass:%u fail:%u xfail:0 xpass:0 skip:0 error:0\n",
+	       n_pass, n_fail);
 	return n_fail ? 1 : 0;
 }

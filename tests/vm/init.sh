@@ -5,6 +5,12 @@
 # /init of the ipsecmss test VM (busybox sh).  Runs /tests/*.sh kselftest
 # style, scans the kernel log, prints the result markers and powers off.
 #
+# Output: one KTAP document (tests/lib/ktap.sh), one result per test script
+# and one for the kernel log.  Each script's own KTAP document (its checks)
+# is nested under its result line, indented by two spaces (KTAP_INDENT).
+# The host (tests/vm/run.sh) counts the results with ktap_count; the last
+# line here is IPSECMSS-VM-SUCCESS when nothing failed.
+#
 # Debian's static busybox runs its own applets before anything in PATH, so
 # the real ip, modprobe and timeout are called by their full paths here.
 
@@ -38,6 +44,7 @@ hostname ipsecmss-vm
 KVER='' TEST_TIMEOUT=300 TEST_TIMEOUT_SET=0 ONLY='' MODULE_UNDER_TEST=''
 . /etc/ipsecmss-vm.conf
 export KVER IPSECMSS_VM=1 IPSECMSS_LIB=/tests/lib.sh
+. /usr/local/lib/ipsecmss/ktap.sh
 
 # Crypto for ESP (drbg's self-test needs sha512; ESP SAs fail without drbg),
 # the xfrm stack, and ppp so /dev/ppp exists.  Built-in ones are no-ops.
@@ -47,11 +54,11 @@ PRELOAD="sha512_generic drbg jitterentropy_rng seqiv echainiv cbc hmac sha1_gene
 	crc32c_generic libcrc32c slhc ppp_generic pppox pppoe ppp_async veth"
 if ! /usr/sbin/modprobe -qa $PRELOAD 2>/dev/null; then
 	for m in $PRELOAD; do
-		/usr/sbin/modprobe -q "$m" 2>/dev/null || echo "# preload: modprobe $m failed"
+		/usr/sbin/modprobe -q "$m" 2>/dev/null || ktap_print_msg "preload: modprobe $m failed"
 	done
 fi
 T_MODS=$(uptime_s)
-echo "# $(uname -r): init at ${T_INIT}s, modules preloaded at ${T_MODS}s"
+ktap_print_msg "$(uname -r): init at ${T_INIT}s, modules preloaded at ${T_MODS}s, $(nproc) CPUs"
 
 # The tests to run: executable /tests/*.sh, sorted, or those named by --only.
 TESTS=
@@ -73,43 +80,40 @@ for o in $ONLY; do
 done
 
 set -- $TESTS $MISSING
-echo "TAP version 13"
-echo "1..$(($# + 1))"
-
-N=0 PASS=0 FAIL=0 SKIP=0
-for t in $MISSING; do
-	N=$((N + 1))
-	echo "not ok $N $t # no such executable test in /tests"
-	FAIL=$((FAIL + 1))
-done
+ktap_print_header
 if [ -z "$TESTS$MISSING" ]; then
-	echo "# no executable /tests/*.sh: nothing tested"
-	FAIL=$((FAIL + 1))
+	ktap_set_plan 2
+	ktap_test_fail "tests" "no executable /tests/*.sh: nothing tested"
+else
+	ktap_set_plan $(($# + 1))
 fi
+for t in $MISSING; do
+	ktap_test_fail "$t" "no such executable test in /tests"
+done
 for t in $TESTS; do
-	N=$((N + 1))
 	timeout_s=$TEST_TIMEOUT
 	# kselftest's settings file (timeout=N), unless --test-timeout was given.
 	if [ "$TEST_TIMEOUT_SET" = 0 ] && [ -f /tests/settings ]; then
 		v=$(sed -n 's/^timeout=\([0-9]*\)$/\1/p' /tests/settings | tail -n1)
 		[ -n "$v" ] && timeout_s=$v
 	fi
-	echo "# selftests: $t (timeout ${timeout_s}s)"
+	ktap_print_msg "selftests: $t (timeout ${timeout_s}s)"
 	t0=$(uptime_s)
-	(cd /tests && exec /usr/bin/timeout -k 10 "$timeout_s" "./$t" </dev/null)
+	(cd /tests && export KTAP_INDENT="  " &&
+		exec /usr/bin/timeout -k 10 "$timeout_s" "./$t" </dev/null)
 	rc=$?
 	t1=$(uptime_s)
 	dur=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 	case $rc in
-	0) echo "ok $N $t # ${dur}s"; PASS=$((PASS + 1)) ;;
-	4) echo "ok $N $t # SKIP"; SKIP=$((SKIP + 1)) ;;
-	124|137) echo "not ok $N $t # TIMEOUT ${timeout_s}s"; FAIL=$((FAIL + 1)) ;;
-	*) echo "not ok $N $t # exit=$rc ${dur}s"; FAIL=$((FAIL + 1)) ;;
+	0) ktap_test_pass "$t" "${dur}s" ;;
+	4) ktap_test_skip "$t" "${dur}s" ;;
+	124|137) ktap_test_fail "$t" "TIMEOUT ${timeout_s}s" ;;
+	*) ktap_test_fail "$t" "exit=$rc ${dur}s" ;;
 	esac
 	# Whatever a test left behind must not disturb the next one.
 	left=$(/usr/sbin/ip netns list 2>/dev/null | cut -d' ' -f1)
 	if [ -n "$left" ]; then
-		echo "# $t left network namespaces behind:" $left
+		ktap_print_msg "$t left network namespaces behind:" $left
 		for ns in $left; do
 			pids=$(/usr/sbin/ip netns pids "$ns" 2>/dev/null)
 			[ -n "$pids" ] && kill -9 $pids 2>/dev/null
@@ -120,30 +124,27 @@ done
 
 # The kernel log and taint: any WARN, BUG, oops or leak report fails the run.
 # Out-of-tree (4096) and unsigned (8192) module taints are expected.
-N=$((N + 1))
 BAD='WARNING:|BUG:|Oops|KASAN|UBSAN|refcount_t|general protection|Call Trace'
 hits=$( { dmesg | head -n "$BOOT_DMESG_LINES" | grep -E "$BAD";
 	  dmesg | tail -n +"$((BOOT_DMESG_LINES + 1))" | grep -E "$BAD|leak"; } )
 taint=$(cat /proc/sys/kernel/tainted)
 badtaint=$((taint & ~(4096 | 8192)))
 if [ -z "$hits" ] && [ "$badtaint" = 0 ]; then
-	echo "ok $N kernel-log # tainted=$taint"
-	PASS=$((PASS + 1))
+	ktap_test_pass kernel-log "tainted=$taint"
 else
-	echo "$hits" | sed 's/^/# dmesg: /'
-	echo "not ok $N kernel-log # tainted=$taint (unexpected bits $badtaint)"
-	FAIL=$((FAIL + 1))
+	echo "$hits" | ktap_print_lines "dmesg: "
+	ktap_test_fail kernel-log "tainted=$taint (unexpected bits $badtaint)"
 fi
 if [ -n "$MODULE_UNDER_TEST" ]; then
 	if grep -q '^xt_IPSECMSS ' /proc/modules; then
-		echo "# xt_IPSECMSS is loaded at the end"
+		ktap_print_msg "xt_IPSECMSS is loaded at the end"
 	else
-		echo "# xt_IPSECMSS is not loaded at the end"
+		ktap_print_msg "xt_IPSECMSS is not loaded at the end"
 	fi
 fi
 
-echo "# total $(uptime_s)s"
-echo "IPSECMSS-VM-RESULT: $PASS passed, $FAIL failed, $SKIP skipped"
-[ $FAIL = 0 ] && echo "IPSECMSS-VM-SUCCESS"
+ktap_print_msg "total $(uptime_s)s"
+ktap_print_totals
+[ "$KTAP_CNT_FAIL" = 0 ] && echo "IPSECMSS-VM-SUCCESS"
 sync
 poweroff -f

@@ -10,9 +10,15 @@
 #	check "r1 reaches r2" nsexec r1 ping -c1 -W1 10.0.0.2
 #	finish
 #
-# Exit codes: 0 pass, 1 fail, 4 skip.  A default EXIT trap removes every
-# namespace setup_ns created; a test may define its own cleanup() (bash
-# looks the function up when the trap fires) and call cleanup_all_ns in it.
+# Output is KTAP (tests/lib/ktap.sh, the format of every suite): sourcing
+# this file prints the version line, each check/pass/fail one "ok N" /
+# "not ok N" line (a failed check's output as "#" lines before it), skip an
+# "ok N ... # SKIP why" line, finish the plan and the totals.  Print other
+# information as "# ..." lines.  Exit codes: 0 pass, 1 fail, 4 skip.
+#
+# A default EXIT trap removes every namespace setup_ns created; a test may
+# define its own cleanup() (bash looks the function up when the trap fires)
+# and call cleanup_all_ns in it.
 
 # shellcheck disable=SC2034  # (for the tests)
 {
@@ -27,55 +33,142 @@ IP6TABLES=${IP6TABLES:-ip6tables-legacy}
 
 KSFT_NS_LIST=()
 KSFT_FAILED=0
-KSFT_CHECKS=0
+
+# ------------------------------------------------------------------ KTAP --
+
+# ktap.sh: next to this file (the guest's /usr/local/lib/ipsecmss), or the
+# tree's tests/lib/.
+_ksft_here=$(dirname "${BASH_SOURCE[0]}")
+for _ksft_k in "${KTAP_LIB:-}" "$_ksft_here/ktap.sh" "$_ksft_here/../lib/ktap.sh" \
+	/usr/local/lib/ipsecmss/ktap.sh; do
+	[[ -n $_ksft_k && -r $_ksft_k ]] && break
+done
+# shellcheck source=../lib/ktap.sh
+. "$_ksft_k" || { echo "not ok 1 ${0##*/}: no ktap.sh"; exit 1; }
+
+# One KTAP document per test.  A process of the same test that writes to
+# the same stream (the script run again inside a namespace) continues its
+# numbering through the exported state file instead of starting another.
+if [[ -n ${KTAP_STATE_PID:-} && -n $KTAP_STATE && -w $KTAP_STATE &&
+      /proc/self/fd/1 -ef /proc/$KTAP_STATE_PID/fd/1 ]]; then
+	KTAP_PLAN=child	# the parent prints plan and totals
+else
+	KTAP_STATE=${TMPDIR:-/tmp}/ktap-state.$$
+	KTAP_STATE_PID=$$
+	export KTAP_STATE KTAP_STATE_PID
+	_ktap_save
+	ktap_print_header
+fi
 
 # ------------------------------------------------------------ namespaces --
 
-# setup_ns NAME...: create network namespace NAME (a stale one of that name is
-# removed first), bring lo up, register it for cleanup.  Also sets the shell
-# variable NAME to the namespace's name, so kernel-selftest style "$ns1" works.
+# A per-run suffix for namespace names (setup_ns -u, lib_twosite.sh).
+printf -v KSFT_NS_SUFFIX -- '-%x%04x' "$$" "$RANDOM"
+
+# _ksft_ns_add [-u] NAME...: create the namespaces with one `ip -batch`
+# (a stale one of a name is destroyed first) and register them for
+# cleanup; lo stays down.  With -u each name gets the per-run suffix.  Sets
+# the shell variable NAME to the namespace's name where NAME is a valid
+# variable name ("$ns1", kernel-selftest style).
+_ksft_ns_add() {
+	local ns name uniq=0 cmds="" added=()
+	[[ ${1:-} == -u ]] && { uniq=1; shift; }
+	for name; do
+		ns=$name
+		((uniq)) && ns+=$KSFT_NS_SUFFIX
+		[[ -e /run/netns/$ns ]] && ksft_ns_destroy "$ns"
+		cmds+="netns add $ns"$'\n'
+		added+=("$ns")
+		[[ $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] && printf -v "$name" '%s' "$ns"
+	done
+	if ! ip -batch - <<<"$cmds"; then
+		ktap_print_msg "cannot create network namespaces ${added[*]}"
+		KSFT_FAILED=1
+		return $ksft_fail
+	fi
+	KSFT_NS_LIST+=("${added[@]}")
+	KSFT_NS_ADDED=("${added[@]}")
+}
+
+# setup_ns [-u] NAME...: create network namespace NAME (see _ksft_ns_add),
+# bring lo up.  Without -u the namespace is called NAME (the tests written
+# with literal names); with -u it is unique per run and the tests use
+# "$NAME".
 setup_ns() {
 	local ns
-	for ns in "$@"; do
-		if ip netns list | grep -qw -- "^$ns"; then
-			_ksft_del_ns "$ns"
-		fi
-		if ! ip netns add "$ns"; then
-			echo "FAIL: cannot create network namespace $ns"
-			KSFT_FAILED=1
-			return $ksft_fail
-		fi
+	_ksft_ns_add "$@" || return
+	for ns in "${KSFT_NS_ADDED[@]}"; do
 		ip -n "$ns" link set lo up
-		KSFT_NS_LIST+=("$ns")
-		[[ $ns =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] && printf -v "$ns" '%s' "$ns"
 	done
 	return 0
 }
 
-_ksft_del_ns() {
-	local ns=$1 pids
-	pids=$(ip netns pids "$ns" 2>/dev/null)
-	if [[ -n $pids ]]; then
-		# shellcheck disable=SC2086
-		kill -TERM $pids 2>/dev/null
-		if ! busywait 1000 _ksft_no_pids "$ns" >/dev/null; then
-			pids=$(ip netns pids "$ns" 2>/dev/null)
-			# shellcheck disable=SC2086
-			[[ -z $pids ]] || kill -KILL $pids 2>/dev/null
-			busywait 1000 _ksft_no_pids "$ns" >/dev/null
-		fi
-	fi
-	ip netns del "$ns" 2>/dev/null
+# _ksft_ns_pids NS...: sets _KSFT_PIDS to the processes living in these
+# namespaces (no program started: /proc/PID/ns/net compared with -ef).
+_ksft_ns_pids() {
+	local p ns
+	_KSFT_PIDS=()
+	for p in /proc/[0-9]*; do
+		for ns; do
+			if [[ $p/ns/net -ef /run/netns/$ns ]]; then
+				_KSFT_PIDS+=("${p#/proc/}")
+				break
+			fi
+		done
+	done
 }
 
-_ksft_no_pids() { [[ -z $(ip netns pids "$1" 2>/dev/null) ]]; }
+# _ksft_gone MS PID...: wait up to MS for the processes to leave (a zombie
+# has left: it has no namespace any more).
+_ksft_gone() {
+	local ms=$1 p left start
+	shift
+	start=$(now_ms)
+	while :; do
+		left=0
+		for p; do
+			[[ -e /proc/$p/ns/net ]] && left=1 && break
+		done
+		((left)) || return 0
+		(($(now_ms) - start > ms)) && return 1
+		sleep 0.02
+	done
+}
+
+# ksft_ns_destroy NS...: kill everything in the namespaces (TERM, KILL after
+# 500 ms: pppd keeps a namespace alive otherwise), delete them with one
+# `ip -batch`, forget them.  No program runs per namespace: under TCG a
+# program start costs 50-500 ms.
+ksft_ns_destroy() {
+	local ns live=() keep=() cmds=
+	for ns; do
+		[[ -e /run/netns/$ns ]] && live+=("$ns")
+	done
+	if ((${#live[@]})); then
+		_ksft_ns_pids "${live[@]}"
+		if ((${#_KSFT_PIDS[@]})); then
+			kill -TERM "${_KSFT_PIDS[@]}" 2>/dev/null
+			if ! _ksft_gone 500 "${_KSFT_PIDS[@]}"; then
+				kill -KILL "${_KSFT_PIDS[@]}" 2>/dev/null
+				_ksft_gone 2000 "${_KSFT_PIDS[@]}"
+			fi
+		fi
+		for ns in "${live[@]}"; do
+			cmds+="netns del $ns"$'\n'
+		done
+		ip -batch - <<<"$cmds" 2>/dev/null
+	fi
+	for ns in "${KSFT_NS_LIST[@]}"; do
+		[[ " $* " == *" $ns "* ]] || keep+=("$ns")
+	done
+	KSFT_NS_LIST=("${keep[@]}")
+	return 0
+}
 
 # cleanup_all_ns: kill what runs in each registered namespace, delete it.
 cleanup_all_ns() {
-	local ns
-	for ns in "${KSFT_NS_LIST[@]}"; do
-		_ksft_del_ns "$ns"
-	done
+	((${#KSFT_NS_LIST[@]})) || return 0
+	ksft_ns_destroy "${KSFT_NS_LIST[@]}"
 	KSFT_NS_LIST=()
 }
 
@@ -85,11 +178,34 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# nsexec NS CMD...: run CMD in namespace NS.
+# nsexec NS CMD...: run CMD in namespace NS (`ip netns exec`: NS's /sys and
+# /etc/netns/NS too).
 nsexec() {
 	local ns=$1
 	shift
 	ip netns exec "$ns" "$@"
+}
+
+# nsx NS CMD...: run CMD in NS's network namespace only (nsenter: no mount
+# namespace and no /sys remount, ten times cheaper than `ip netns exec`
+# under TCG; /sys/class/net still shows the caller's devices).
+# nsx_exec NS CMD...: the same, replacing the calling shell: use it only
+# as `nsx_exec NS CMD... &`, so that $! is CMD's pid.
+if command -v nsenter >/dev/null 2>&1; then KSFT_NSENTER=1; else KSFT_NSENTER=0; fi
+nsx() {
+	local ns=$1
+	shift
+	if ((KSFT_NSENTER)); then
+		nsenter -n"/run/netns/$ns" "$@"
+	else
+		ip netns exec "$ns" "$@"
+	fi
+}
+nsx_exec() {
+	local ns=$1
+	shift
+	((KSFT_NSENTER)) && exec nsenter -n"/run/netns/$ns" "$@"
+	exec ip netns exec "$ns" "$@"
 }
 
 # make_veth NS1 IF1 NS2 IF2: a veth pair, IF1 in NS1 and IF2 in NS2, both up.
@@ -196,51 +312,62 @@ ipsecmss_deltas() {
 
 # ------------------------------------------------------------ assertions --
 
-# check "description" CMD...: PASS if CMD succeeds, FAIL (with its output)
-# otherwise.  Returns CMD's status.
+# check "description" CMD...: ok if CMD succeeds, not ok (its output and
+# status as diagnostics first) otherwise.  Returns CMD's status.
 check() {
 	local desc=$1 out ret
 	shift
-	KSFT_CHECKS=$((KSFT_CHECKS + 1))
 	out=$("$@" 2>&1)
 	ret=$?
 	if ((ret == 0)); then
-		echo "PASS: $desc"
+		ktap_test_pass "$desc"
 	else
-		echo "FAIL: $desc"
-		[[ -n $out ]] && printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'
-		echo "#   (command: $*; status $ret)"
+		[[ -n $out ]] && printf '%s\n' "$out" | head -n 20 | ktap_print_lines "  "
+		ktap_print_msg "  (command: $*; status $ret)"
 		KSFT_FAILED=1
+		ktap_test_fail "$desc"
 	fi
 	return $ret
 }
 
-# check_fail "description" CMD...: PASS if CMD fails.
+# check_fail "description" CMD...: ok if CMD fails.
 check_fail() {
 	local desc=$1 ret
 	shift
-	KSFT_CHECKS=$((KSFT_CHECKS + 1))
 	"$@" >/dev/null 2>&1
 	ret=$?
 	if ((ret != 0)); then
-		echo "PASS: $desc"
+		ktap_test_pass "$desc"
 		return 0
 	fi
-	echo "FAIL: $desc"
-	echo "#   (command succeeded but should not have: $*)"
+	ktap_print_msg "  (command succeeded but should not have: $*)"
 	KSFT_FAILED=1
+	ktap_test_fail "$desc"
 	return 1
 }
 
 # pass / fail "description": record a result computed by the test itself.
-pass() { KSFT_CHECKS=$((KSFT_CHECKS + 1)); echo "PASS: $*"; }
-fail() { KSFT_CHECKS=$((KSFT_CHECKS + 1)); echo "FAIL: $*"; KSFT_FAILED=1; }
+pass() { ktap_test_pass "$*"; }
+fail() { KSFT_FAILED=1; ktap_test_fail "$*"; }
+
+# _ksft_end STATUS: plan and totals (not in a helper process of the test:
+# its parent prints them), then exit STATUS.
+_ksft_end() {
+	if [[ $KTAP_PLAN != child ]]; then
+		_ktap_load
+		echo "${KTAP_INDENT}1..$KTAP_TESTNO"
+		ktap_print_totals
+		[[ $KTAP_STATE_PID == "$$" ]] && rm -f "$KTAP_STATE"
+	fi
+	exit "$1"
+}
 
 # skip "reason": end the test as skipped (or failed, if a check failed).
 skip() {
-	echo "SKIP: $*"
-	((KSFT_FAILED)) && exit $ksft_fail
-	exit $ksft_skip
+	ktap_test_skip "${0##*/}" "$*"
+	_ktap_load
+	((KSFT_FAILED || KTAP_CNT_FAIL)) && _ksft_end $ksft_fail
+	_ksft_end $ksft_skip
 }
 
 # require_cmd CMD...: skip the test unless every CMD exists.
@@ -259,8 +386,10 @@ require_module() {
 	done
 }
 
-# finish: exit 1 if any check failed, else 0.
+# finish: exit 1 if any check failed (here or in a helper process sharing
+# the numbering), else 0.
 finish() {
-	((KSFT_FAILED)) && exit $ksft_fail
-	exit $ksft_pass
+	_ktap_load
+	((KSFT_FAILED || KTAP_CNT_FAIL)) && _ksft_end $ksft_fail
+	_ksft_end $ksft_pass
 }
