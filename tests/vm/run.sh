@@ -262,6 +262,62 @@ resolve_bins() {
 }
 BINS=$(resolve_bins) || die "a required host program is missing"
 
+# ------------------------------------------- IKE daemons (optional) --
+# For tests/net/ike_*.sh: strongSwan's charon and swanctl (Debian packages)
+# and libreswan's pluto, copied when present on the host (tests/deps.sh
+# installs them).  libreswan's package conflicts with strongswan-charon,
+# so deps.sh unpacks it under $IKE_LIBRESWAN; its files land at their
+# installed paths in the guest.  Only the charon plugins the tests load;
+# NSS's softoken and OpenSSL's providers are dlopen()ed, and libgcc_s is
+# needed by pthread_cancel: ldd lists none of them.  The tests write each
+# daemon's configuration themselves and name it on the command line.
+IKE_LIBRESWAN=${IPSECMSS_LIBRESWAN:-/var/cache/ipsecmss/libreswan}
+IKE_SWAN_PLUGINS=(random nonce openssl kdf kernel-netlink socket-default vici)
+ike_host_files() {
+	local f n lib=/usr/lib/x86_64-linux-gnu
+	{
+		echo /usr/lib/ipsec/charon
+		echo /usr/sbin/swanctl
+		for n in "${IKE_SWAN_PLUGINS[@]}"; do
+			echo "/usr/lib/ipsec/plugins/libstrongswan-$n.so"
+		done
+		echo "$lib/libgcc_s.so.1"
+		echo /etc/ssl/openssl.cnf
+		echo "$lib/ossl-modules/legacy.so"
+		for n in pluto whack addconn _updown _updown.xfrm; do
+			echo "$IKE_LIBRESWAN/usr/libexec/ipsec/$n"
+		done
+		echo "$IKE_LIBRESWAN/usr/sbin/ipsec"
+		echo /usr/bin/certutil
+		for n in softokn3 freeblpriv3 freebl3 nssdbm3; do
+			echo "$lib/lib$n.so"
+			echo "$lib/lib$n.chk"
+		done
+	} | while read -r f; do
+		[[ -e $f ]] && echo "$f"
+	done
+}
+
+# ike_copy: the files above and their libraries.
+ike_copy() {
+	local f host=() lsw=() libs=()
+	while read -r f; do
+		if [[ $f == "$IKE_LIBRESWAN"/* ]]; then lsw+=("$f"); else host+=("$f"); fi
+	done < <(ike_host_files)
+	((${#host[@]} + ${#lsw[@]})) || return 0
+	((${#host[@]} == 0)) || copy_files "${host[@]}" || return 1
+	for f in "${lsw[@]}"; do
+		mkdir -p "$ROOT$(dirname "${f#"$IKE_LIBRESWAN"}")" &&
+			cp -p "$f" "$ROOT${f#"$IKE_LIBRESWAN"}" || return 1
+	done
+	mapfile -t libs < <(shared_libs "${host[@]}" "${lsw[@]}")
+	((${#libs[@]} == 0)) || copy_files "${libs[@]}" || return 1
+	[[ -e /usr/lib/ssl/openssl.cnf ]] && mkdir -p "$ROOT/usr/lib/ssl" &&
+		ln -sf /etc/ssl/openssl.cnf "$ROOT/usr/lib/ssl/openssl.cnf"
+	log "IKE daemons: ${#host[@]} host files, ${#lsw[@]} libreswan files, ${#libs[@]} libraries"
+}
+# ---------------------------------------- end of the IKE daemons block --
+
 cache_key() {
 	local files
 	{
@@ -272,6 +328,7 @@ cache_key() {
 		stat -L -c '%n %s %Y' "$MODDIR/modules.dep" "$MODDIR/modules.builtin" \
 			"${files[@]}" "$(command -v busybox)" 2>/dev/null
 		ls -l --time-style=+%s /usr/lib/x86_64-linux-gnu/xtables 2>/dev/null
+		ike_host_files | xargs -r stat -L -c '%n %s %Y'	# (IKE daemons)
 	} | sha256sum | cut -c1-16
 }
 KEY=$(cache_key)
@@ -363,6 +420,7 @@ build_base() {
 	cp -p "$(readlink -f "$(command -v busybox)")" "$ROOT/usr/bin/busybox" || die "cannot copy busybox"
 	ln -s bash "$ROOT/usr/bin/sh"	# busybox sh would prefer its applets to PATH
 
+	ike_copy || die "cannot copy the IKE daemons"
 	log "  ... programs copied after $((SECONDS - t0)) s"
 	# Kernel modules.
 	local want=$tmp/want badd=$tmp/builtin-aliases kdst=$ROOT/usr/lib/modules/$KVER
