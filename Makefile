@@ -18,7 +18,12 @@ VERSION_STAMP := build/version
 $(shell mkdir -p build && [ "$$(cat $(VERSION_STAMP) 2>/dev/null)" = "$(VERSION)" ] || \
 	echo "$(VERSION)" > $(VERSION_STAMP))
 # Marks an ELF file with the version: `readelf -n` or `strings` shows it.
+# The linker option is binutils 2.39's (Debian 12); Debian 11's ld lacks it,
+# so there the files go unmarked rather than unbuilt.
+LD_PKG_NOTE := $(shell $(or $(CC),cc) -Xlinker '--package-metadata={}' -shared -o /dev/null -x c /dev/null 2>/dev/null && echo y)
+ifeq ($(LD_PKG_NOTE),y)
 PKG_NOTE := -Xlinker '--package-metadata={"name":"ipsecmss","version":"$(VERSION)"}'
+endif
 
 # The running kernel's build dir if present, else the newest installed
 # Debian headers; KVER=... alone picks that kernel's.

@@ -59,7 +59,7 @@ dist_suite() { case $1 in trixie-backports) echo trixie ;; *) echo "$1" ;; esac;
 dist_target() { case $1 in trixie-backports) echo trixie-backports ;; *) echo "" ;; esac; }
 # Debian 11's dkms carries dh_dkms itself; later releases split dh-dkms off.
 dist_packages() {
-	local p="gcc make libc6-dev kmod dkms dpkg-dev debhelper fakeroot pkg-config"
+	local p="gcc make libc6-dev kmod dkms build-essential dpkg-dev debhelper fakeroot pkg-config"
 	p+=" libxtables-dev libmnl-dev lintian"
 	case $1 in bullseye) echo "$p" ;; *) echo "$p dh-dkms" ;; esac
 }
@@ -133,6 +133,7 @@ make_chroot() { # DIST KVER DIR
 	mmdebstrap --variant=apt --include="${pkgs// /,}" \
 		--aptopt='Acquire::Check-Valid-Until "false"' \
 		--aptopt='APT::Install-Recommends "false"' \
+		--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
 		"$(dist_suite "$dist")" "$tmp" "$(dist_sources "$dist")" \
 		>"$tmp.log" 2>&1 || { tail -n 30 "$tmp.log" >&2; rm -rf "$tmp"; die "mmdebstrap $dist failed"; }
 	mv "$tmp.log" "$tmp/mmdebstrap.log" && mv "$tmp" "$dir" || die "cannot move $tmp"
