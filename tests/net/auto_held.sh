@@ -30,9 +30,13 @@
 #     the SAs were up);
 #  2. data crosses both ways (a connection h1 sends on, then one h2 sends
 #     on), with no fragment on the WAN and full-size ESP packets;
-#  3. ra's counters: held +1 for the held SYN in FORWARD with
+#  3. ra's counters: held +1 or more for the held SYN (and any
+#     retransmission made while the SA is negotiated) in FORWARD with
 #     larval_drop=0, +0 otherwise; every SYN and SYN/ACK that carried data
 #     lowered.
+# And ra's own connection to h2 with auto in OUTPUT (larval_drop=0): its
+# SYNs on the placeholder route are held until TCP drops that route (at
+# the second retransmission, about 3 s), then the SYN is exact.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=auto_exact.sh
@@ -84,7 +88,7 @@ unarm() {
 # sends); WANT the measured MSS.
 held_conns() {
 	local name=$1 fam=$2 want=$3 ld=$4 chain=$5 addr=$TS_H2_4 f=ipv4 syn synack ok1 ok2
-	local held lowered whold bad=()
+	local held lowered whold wtext bad=()
 	[[ $fam == 6 ]] && addr=$TS_H2_6 f=ipv6
 	unarm || { fail "$name: flush the SAs"; return; }
 	read_stats before
@@ -111,15 +115,56 @@ held_conns() {
 		fail "$name IPv$fam: ${bad[*]}"
 	fi
 	held=$(delta "$f" held) lowered=$(delta "$f" lowered)
-	whold=0
-	[[ $chain == FORWARD && $ld == 0 ]] && whold=1
-	if ((held == whold && lowered >= 4)); then
+	whold=0 wtext="+0"
+	[[ $chain == FORWARD && $ld == 0 ]] && whold=1 wtext="+1 or more"
+	# One SYN held per retransmission made while the SA is negotiated
+	# (the stand-in daemon takes 0.3-1.5 s under TCG): at least one.
+	if (((whold ? held >= 1 : held == 0) && lowered >= 4)); then
 		pass "$name IPv$fam: ra's counters: held +$held, lowered +$lowered (2 connections x SYN + SYN/ACK, and any retransmission)"
 	else
-		fail "$name IPv$fam: ra's counters: held +$held (want +$whold), lowered +$lowered (want >= 4); syn +$(delta "$f" syn), no_sa +$(delta "$f" no_sa), already_low +$(delta "$f" already_low)"
+		fail "$name IPv$fam: ra's counters: held +$held (want $wtext), lowered +$lowered (want >= 4); syn +$(delta "$f" syn), no_sa +$(delta "$f" no_sa), already_low +$(delta "$f" already_low)"
 	fi
 	ROWS+=("$(printf '%-12s %2s | IPv%s | SYN %4s SYN/ACK %4s want %4s | held +%s lowered +%s' \
 		"$chain" "$ld" "$fam" "$syn" "$synack" "$want" "$held" "$lowered")")
+}
+
+# held_local NAME LD: a connection of ra's own to h2 (IPv4), auto in ra's
+# OUTPUT.  The socket's first route is xfrm's queue placeholder; auto drops
+# the SYN on it (held) and TCP, once its retransmission has failed too,
+# drops that route and finds the SA's bundle (xfrm_negative_advice()):
+# the SYN that reaches h2 carries the exact MSS, a few seconds late.
+held_local() {
+	local name=$1 ld=$2 want=$3 syn ok held lowered t0 ms
+	# ra's own connections to the far LAN leave from its LAN address, so
+	# that the LAN-to-LAN policy covers them (strongSwan installs such
+	# routes in its table 220).
+	ip -n "$TS_RA" route replace "$TS_LAN2_4" via "$TS_WAN_B4" dev "$TS_WAN_IF" src 192.168.10.1 ||
+		{ fail "$name: route with src"; return; }
+	unarm || { fail "$name: flush the SAs"; return; }
+	read_stats before
+	watch_start
+	PORT=$((PORT + 1))
+	cap_start syn "$TS_H2" eth0 $PORT 15000
+	t0=$(now_ms)
+	xfer_start local "$TS_RA" "$TS_H2" "$TS_H2_4" send 15000 $PORT
+	xfer_wait local; ok=$?
+	ms=$(($(now_ms) - t0))
+	syn=$(cap_mss syn)
+	watch_stop
+	read_stats after
+	held=$(delta ipv4 held) lowered=$(delta ipv4 lowered)
+	if ((ok == 0)) && [[ $syn == "$want" ]] && ((W_FRAGS == 0 && W_LEN == E)); then
+		pass "$name: ra's own connection: the SYN that reaches h2 carries $want, 100 KB cross in $ms ms, no fragment, largest WAN packet $W_LEN"
+	else
+		fail "$name: ra's own connection: SYN at h2 $syn (want $want), transfer ok=$((!ok)) in $ms ms, WAN frags=$W_FRAGS largest=$W_LEN (want 0, $E)"
+	fi
+	if ((ld == 1 || held >= 1)) && ((lowered >= 1)); then
+		pass "$name: ra's counters: held +$held, lowered +$lowered"
+	else
+		fail "$name: ra's counters: held +$held (want >= 1 with larval_drop=0), lowered +$lowered (want >= 1)"
+	fi
+	ROWS+=("$(printf '%-12s %2s | IPv4 | SYN %4s (ra own, %s ms) want %4s | held +%s lowered +%s' \
+		OUTPUT "$ld" "$syn" "$ms" "$want" "$held" "$lowered")")
 }
 
 # held_case CHAIN LARVAL_DROP
@@ -137,8 +182,12 @@ held_case() {
 	ts_nsx "$TS_RA" sysctl -qw net.core.xfrm_larval_drop="$ld"
 	ts_nsx "$TS_RB" sysctl -qw net.core.xfrm_larval_drop="$ld"
 	acquire_start
-	held_conns "$name" 4 $((P - 40)) "$ld" "$chain"
-	held_conns "$name" 6 $((P - 60)) "$ld" "$chain"
+	if [[ $chain == OUTPUT ]]; then
+		held_local "$name" "$ld" $((P - 40))
+	else
+		held_conns "$name" 4 $((P - 40)) "$ld" "$chain"
+		held_conns "$name" 6 $((P - 60)) "$ld" "$chain"
+	fi
 	echo "# $name: $(grep -c served "$TS_TMP/acq.log" 2>/dev/null || echo 0) ACQUIREs served"
 	kill "$ACQ_PID" 2>/dev/null
 }
@@ -149,6 +198,7 @@ main() {
 	held_case FORWARD 0
 	held_case FORWARD 1
 	held_case POSTROUTING 0
+	held_case OUTPUT 0
 	echo "# held: chain     ld | fam  | first connection's MSS | ra's counters"
 	local r
 	for r in "${ROWS[@]}"; do
