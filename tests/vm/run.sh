@@ -162,6 +162,7 @@ REQUIRED_MODULES=(
 	ipv6
 )
 OPTIONAL_MODULES=(af_key aesni_intel ifb macvlan ipvlan tun xfrm_ipcomp udp_tunnel)
+OPTIONAL_MODULES+=(vrf)	# (tests/net/auto_transforms.sh: a VRF-enslaved LAN)
 # Whole directories of modules, so any match, target or qdisc can autoload.
 MODULE_DIRS=(
 	net/netfilter net/ipv4 net/ipv6 net/xfrm net/key net/sched net/bridge

@@ -21,7 +21,8 @@
 #             allows: the kernel enforces the route's MTU in the bundle.
 #   mark      an ESP tunnel whose SAs and policies carry mark 5; every packet
 #             entering either router is marked 5 (mangle PREROUTING), so only
-#             marked traffic meets the tunnel; IPv4 and IPv6.
+#             marked traffic meets the tunnel (both directions alike: the
+#             reverse flow's mark is the packet's own); IPv4 and IPv6.
 #   vrf       an ESP tunnel, rb's LAN and WAN enslaved to a VRF device
 #             (table 10), the tunnel routes in that table; IPv4 and IPv6.
 #   espintcp  ESP in TCP (RFC 8229): a skip, with the reason, where the kernel
@@ -30,7 +31,8 @@
 #  1. MEASURE P, the largest inner packet that crosses whole both ways: DF
 #     pings from h1 to h2 and from h2 to h1 at once (the black hole keeps
 #     every "fragmentation needed" away; the echo replies carry no DF), one
-#     round every 8 bytes, then every byte above the best, twice; answers
+#     round every 8 bytes, then every byte above the best up to the next
+#     round size, twice (a lost ping at the threshold is asked again); answers
 #     that contradict the threshold are asked again.
 #  2. CONFIRM with TCP through rb's PROBE rules (ports 7000-8999, --set-mss
 #     before the auto rule): with M = P - 40 (IPv4) / P - 60 (IPv6), 100 KB
@@ -242,7 +244,7 @@ tx_measure() {
 	for s in "${TX_OK[@]}"; do answered[$s]=1; ((s > best)) && best=$s; done
 	if ((best)); then
 		sizes=()
-		for ((s = best + 1; s < best + 8 && s <= hi; s++)); do
+		for ((s = best + 1; s <= best + 8 && s <= hi; s++)); do
 			sizes+=("$s" "$s")
 			tried[$s]=1
 		done
@@ -297,8 +299,9 @@ watch_stop() {
 }
 
 # xfer_start TAG CLIENT_NS SERVER_NS ADDR DIR TIMEOUT_MS PORT / xfer_wait
-# TAG: one checked transfer of XFER_BYTES in the background; xfer_wait is
-# 0 when it completed with matching checksums (its report in XLINE).
+# TAG [quiet]: one checked transfer of XFER_BYTES in the background;
+# xfer_wait is 0 when it completed with matching checksums (its report in
+# XLINE; the server's too when it did not, unless quiet).
 xfer_start() {
 	local tag=$1 cns=$2 sns=$3 addr=$4 dir=$5 tmo=$6 port=$7
 	rm -f "$TS_TMP/x.$tag".*
@@ -321,7 +324,7 @@ xfer_wait() {
 	XLINE=${XLINE%%$'\n'*}
 	echo "# xfer $tag: $XLINE"
 	((rc == 0)) && [[ $(ts_kv match "$XLINE") == yes ]] && return 0
-	echo "# xfer $tag (server): $(head -c 300 "$TS_TMP/x.$tag.srv")"
+	[[ ${2:-} == quiet ]] || echo "# xfer $tag (server): $(head -c 300 "$TS_TMP/x.$tag.srv")"
 	return 1
 }
 
@@ -360,11 +363,11 @@ probe_rules() {
 		'-A PROBE -j ACCEPT' 'COMMIT' | ts_nsx "$TS_RB" "$r" --noflush
 }
 
-# stalled TAG: transfer TAG failed by its timeout (not, say, by a refused
-# connection: only a stall proves the segments were too large).
+# stalled TAG: transfer TAG connected but did not complete (its timeout,
+# or the server giving up first: "io"); a refused connection proves nothing.
 stalled() {
-	xfer_wait "$1" && return 1
-	[[ $(ts_kv error "$XLINE") == timeout ]]
+	xfer_wait "$1" quiet && return 1
+	[[ $(ts_kv error "$XLINE") == @(timeout|io) ]]
 }
 
 # confirm NAME F M: with --set-mss M, 100 KB cross h1 -> h2 and h2 -> h1
