@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# `make dkms-install`, `make dkms-uninstall` and `make deb` as a user of
-# another Debian release runs them: in that release's chroot (prepared by
-# tests/kernels/kernel.sh), with its own dkms, gcc, debhelper and lintian,
+# A W=1 build, `make dkms-install`, `make dkms-uninstall` and `make deb`
+# as a user of another Debian release runs them: in that release's chroot
+# (tests/kernels/kernel.sh), with its own dkms, gcc, debhelper and lintian,
 # for the kernel whose headers the chroot holds.  Each kernel runs in a
 # throwaway overlay of its chroot, on a copy of the sources (git ls-files),
 # so neither the cache nor the work tree changes.
@@ -63,12 +63,21 @@ copy_sources() {
 }
 
 test_kernel() {
-	local kver=$1 src log dist
+	local kver=$1 src log dist w1
 	dist=$("$KERNEL" dist "$kver") || { fail "$kver: not prepared"; return; }
 	src=$(mktemp -d) || return
 	log="$TOP/build/logs/pkg-$kver.log"
 	copy_sources "$src" ||
 		{ fail "$kver: cannot copy the sources"; rm -rf "$src"; return; }
+	# The release's compiler with the kernel's extra warnings (W=1), as
+	# tests/style.sh does for the host's kernels: no warning at all.
+	w1=$(mktemp -d) && cp -r "$src/Kbuild" "$src/kernel" "$w1/"
+	if "$KERNEL" build "$kver" "$w1" W=1 >"$log.w1" 2>&1 && ! grep -q 'warning:' "$log.w1"; then
+		pass "$dist $kver: kbuild W=1 with $dist's gcc: no warning"
+	else
+		fail "$dist $kver: kbuild W=1 with $dist's gcc (log: $log.w1)"
+	fi
+	rm -rf "$w1"
 	"$KERNEL" run "$kver" "$src" env KVER="$kver" VERSION="$VERSION" bash -c "$INNER" >"$log" 2>&1
 	rm -rf "$src"
 	[[ $(result "$log" dkms-install) == 0 ]] &&
