@@ -9,6 +9,7 @@
  */
 #include <linux/module.h>
 #include <linux/skbuff.h>
+#include <linux/if_arp.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/tcp.h>
@@ -119,6 +120,12 @@ static enum ipsecmss_tunnel ipsecmss_tunnel_kind(const struct net_device *dev)
 {
 	const struct rtnl_link_ops *ops = dev->rtnl_link_ops;
 
+	/* The device types of xfrm, vti and vti6: an Ethernet or PPP
+	 * route is told apart without comparing names.
+	 */
+	if (dev->type != ARPHRD_NONE && dev->type != ARPHRD_TUNNEL &&
+	    dev->type != ARPHRD_TUNNEL6)
+		return IPSECMSS_TUNNEL_NONE;
 	if (!ops)
 		return IPSECMSS_TUNNEL_NONE;
 	if (!strcmp(ops->kind, "xfrm"))
