@@ -39,8 +39,18 @@ function add_var(kind, var) {
 	}
 }
 
-function base_of(var) {
-	return var ~ /^tun-/ ? "tun-none" : "none"
+# The variant without a rule on the same path: "tun-none" for the
+# single-tunnel router, PATH-none for the 4-tunnel gateway's paths
+# (m4i-auto -> m4i-none), "none" for the plain router.
+function base_of(var,    p) {
+	if (var ~ /^tun-/)
+		return "tun-none"
+	if (var ~ /^m[0-9a-z]+[io]-/) {
+		p = var
+		sub(/-.*/, "", p)
+		return p "-none"
+	}
+	return "none"
 }
 
 # ratio_stats KIND NUM DEN: per-rep cost[DEN]/cost[NUM]... i.e. the rate of
@@ -95,17 +105,19 @@ function rule_of(var) {
 	per = kv(line, "ns") / n
 	if (rep > maxrep)
 		maxrep = rep
-	if (var == "direct") {
-		direct[kind, rep] = per
+	if (var ~ /^direct/) {
+		direct[kind, var, rep] = per
 	} else {
 		add_var(kind, var)
 		path[kind, var, rep] = per
+		# The direct path of the variant's family (older logs: IPv4).
+		dirof[var] = kv(line, "dir") == "" ? "direct" : kv(line, "dir")
 	}
 	busy[kind] += kv(line, "busy"); idle[kind] += kv(line, "idle")
 	# Idle ticks of short runs (direct path, plain router) and long ones
 	# (tunnel router, twice the time): idle inside the send loop would grow
 	# with it.
-	cls = var ~ /^tun-/ ? "long" : "short"
+	cls = var ~ /^(tun-|m[0-9a-z]+[io]-)/ ? "long" : "short"
 	idle_c[kind, cls] += kv(line, "idle"); runs_c[kind, cls]++; loop_c[kind, cls] += kv(line, "ns") / 1e6
 	drops[kind] += kv(line, "drops")
 	if (kv(line, "rx") + 0 != n)
@@ -176,6 +188,7 @@ function rule_of(var) {
 	np++
 	pkind[np] = kv(line, "kind"); pvar[np] = kv(line, "var"); pfn[np] = kv(line, "fn")
 	pcalls[np] = kv(line, "calls"); pmed[np] = kv(line, "median")
+	pmean[np] = kv(line, "mean") == "" ? pmed[np] : kv(line, "mean")
 	if (pfn[np] == "ipsecmss_mss_for_mtu" && pmed[np] > 0)
 		calib = pmed[np] - 10
 	next
@@ -199,8 +212,8 @@ END {
 		for (i = 1; i <= nvars[kind]; i++) {
 			var = varlist[kind, i]
 			for (r = 1; r <= maxrep; r++)
-				if ((kind, var, r) in path && (kind, r) in direct)
-					cost[kind, var, r] = path[kind, var, r] - direct[kind, r]
+				if ((kind, var, r) in path && (kind, dirof[var], r) in direct)
+					cost[kind, var, r] = path[kind, var, r] - direct[kind, dirof[var], r]
 		}
 
 	if (nvars["syn"]) {
@@ -217,6 +230,7 @@ END {
 		goal("syn", "ipsecmss-set+syn", "tcpmss-set", 0.98, "  same, IPSECMSS with the SYN match too")
 		goal("syn", "tun-auto", "tun-tcpmss-pmtu", 0.95, "auto (real SA) / TCPMSS --clamp-mss-to-pmtu")
 		goal("syn", "tun-auto+syn", "tun-tcpmss-pmtu", 0.95, "  same, auto with the SYN match too")
+		mt_goals()
 	}
 	if (nvars["ack"]) {
 		ackgoal("ipsecmss-set", "none"); ackgoal("ipsecmss-set", "rule-only")
@@ -235,13 +249,42 @@ END {
 		print_micro()
 }
 
-function print_kind(kind,    i, var, n, r, v, base, dline) {
+# The 4-tunnel gateway's goals, per path (m4i ... mvo), in one table.
+function mt_goals(    i, var, p, n, what, nm, pl) {
+	nm = 0
+	for (i = 1; i <= nvars["syn"]; i++) {
+		var = varlist["syn", i]
+		if (var ~ /^m[0-9a-z]+[io]-none$/) {
+			p = var
+			sub(/-none$/, "", p)
+			pl[++nm] = p
+		}
+	}
+	if (!nm)
+		return
+	printf "\n4-tunnel dual-stack gateway (rtm: 2 policy-based, XFRM interface, VTI; i = SYN entering\n"
+	printf "the tunnel, o = leaving it; m4 IPv4 policy, m6 IPv6 policy, mx XFRM interface, mv VTI):\n"
+	for (i = 1; i <= nm; i++) {
+		p = pl[i]
+		goal("syn", p "-ipsecmss-set", p "-tcpmss-set", 0.98, p ": IPSECMSS --set-mss / TCPMSS --set-mss")
+		goal("syn", p "-auto", p "-tcpmss-pmtu", 0.95, p ": auto / TCPMSS --clamp-mss-to-pmtu")
+	}
+}
+
+function print_direct(kind, dvar, what,    n, r, v) {
 	n = 0
 	for (r = 1; r <= maxrep; r++)
-		if ((kind, r) in direct)
-			v[++n] = direct[kind, r]
+		if ((kind, dvar, r) in direct)
+			v[++n] = direct[kind, dvar, r]
+	if (!n)
+		return
 	stats(v, n)
-	printf "direct generator->sink path: %.0f ns/pkt [%.0f..%.0f], %d repetitions\n", S_MED, S_MIN, S_MAX, n
+	printf "direct generator->sink path%s: %.0f ns/pkt [%.0f..%.0f], %d repetitions\n", what, S_MED, S_MIN, S_MAX, n
+}
+
+function print_kind(kind,    i, var, n, r, v, base, dline) {
+	print_direct(kind, "direct", "")
+	print_direct(kind, "direct6", " (IPv6)")
 	printf "%-17s %9s %17s %8s %9s %21s\n", "variant", "path", "router ns/pkt", "delta", "Mpkt/s", "rate vs no rule"
 	printf "%-17s %9s %17s %8s %9s %21s\n", "", "ns/pkt", "median [spread]", "ns", "(router)", "median [min..max]"
 	for (i = 1; i <= nvars[kind]; i++) {
@@ -267,7 +310,8 @@ function print_kind(kind,    i, var, n, r, v, base, dline) {
 	}
 	printf "(ns = instructions: -icount shift=0; they under-weight copies and cache misses.\n"
 	printf " router = path - direct, same repetition.\n"
-	printf " Baseline: \"none\" for the plain router, \"tun-none\" for the tunnel router.  [spread] = max-min.)\n"
+	printf " Baseline: \"none\" for the plain router, \"tun-none\" for the tunnel router, PATH-none for\n"
+	printf " the 4-tunnel gateway's paths; IPv6 paths less the IPv6 direct path.  [spread] = max-min.)\n"
 	for (i = 1; i <= nvars[kind]; i++)
 		if ((varlist[kind, i]) in rules && !((varlist[kind, i], "shown") in shown)) {
 			shown[varlist[kind, i], "shown"] = 1
@@ -320,8 +364,8 @@ function evidence(    k, n, r, v, var, i) {
 	for (k in meas) {
 		n = 0
 		for (r = 1; r <= maxrep; r++)
-			if ((k, r) in direct)
-				v[++n] = direct[k, r]
+			if ((k, "direct", r) in direct)
+				v[++n] = direct[k, "direct", r]
 		stats(v, n)
 		printf "%s: direct path spread over repetitions %.3f%% (idle time would add host-speed noise)\n",
 			k, 100 * (S_MAX - S_MIN) / S_MED
@@ -371,16 +415,18 @@ function print_goodput(    i, var, r, n, v, t, base, rr) {
 function print_profile(    i, own) {
 	printf "\n== Where the instructions go (function_graph, one function traced at a time, median) ==\n"
 	printf "tracer cost per traced call (calibrated on ipsecmss_mss_for_mtu, about 10 instructions) = %d, subtracted\n", calib
-	printf "%-4s %-16s %-36s %7s %9s\n", "kind", "variant", "function", "calls", "insns"
+	printf "%-4s %-16s %-32s %7s %9s %9s\n", "kind", "variant", "function", "calls", "insns", "mean"
 	for (i = 1; i <= np; i++) {
 		if (pcalls[i] == 0) {
-			printf "%-4s %-16s %-36s %7s %9s\n", pkind[i], pvar[i], pfn[i], "-", "(not traceable)"
+			printf "%-4s %-16s %-32s %7s %9s\n", pkind[i], pvar[i], pfn[i], "-", "(not traceable or not called)"
 			continue
 		}
 		own = pmed[i] - calib
-		printf "%-4s %-16s %-36s %7d %9d\n", pkind[i], pvar[i], pfn[i], pcalls[i], own
+		printf "%-4s %-16s %-32s %7d %9d %9d\n", pkind[i], pvar[i], pfn[i], pcalls[i], own, pmean[i] - calib
 	}
-	printf "(inclusive of the callees; a function called twice per packet shows 2x calls.)\n"
+	printf "(insns: the median, inclusive of the callees; mean: the mean, for functions called twice\n"
+	printf " per packet (2x calls) in two different ways.  Lookups the kernel also makes outside the\n"
+	printf " rule are counted below the rule's target only.)\n"
 }
 
 function print_micro(    i, l) {

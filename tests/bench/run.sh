@@ -10,7 +10,10 @@
 # 2. In the QEMU guest (tests/vm-suite.sh, one vCPU, -icount shift=0 so that
 #    the guest clock counts instructions), tests/bench/guest/*.sh:
 #    bench_syn.sh      forwarded SYN rate and non-SYN rate per rule variant,
-#                      every variant interleaved, BENCH_REPS repetitions;
+#                      every variant interleaved, BENCH_REPS repetitions, on
+#                      a plain router, a single-tunnel gateway and a
+#                      dual-stack gateway with 4 tunnels (policy-based and
+#                      route-based), SYNs entering and leaving them;
 #    bench_goodput.sh  goodput through the seed's ESP tunnel: auto vs 1344 vs
 #                      no clamp with fragmentation;
 #    bench_bulk.sh     bulk TCP through a router whose rule has no SYN match,
@@ -23,7 +26,11 @@
 # (5), BENCH_SYNS (10000 packets per run), BENCH_ACKS (10000), BENCH_SUITE
 # (null: the tunnel router's SA for the SYN runs), BENCH_XFER (1000000
 # bytes), BENCH_WAN_RATE (10mbit), BENCH_PROFILE (1), BENCH_PROF_N (1000),
-# BENCH_BULK (8000000 bytes per bulk transfer).
+# BENCH_BULK (8000000 bytes per bulk transfer), BENCH_MT_PATHS (the
+# 4-tunnel gateway's paths, default all eight: m4i m4o m6i m6o mxi mxo mvi
+# mvo; empty: none), BENCH_PROF_MT (those whose auto the profile breaks
+# down into the xfrm lookup's parts: m4i m4o mxi), BENCH_GUEST (the guest scripts to run, default
+# "bench_syn bench_goodput bench_bulk").
 # The raw lines stay in build/bench/vm-KVER.log.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -80,19 +87,25 @@ status=0
 for kver in "${KVERS[@]}"; do
 	stage=$OUT/guest-$kver
 	rm -rf "$stage" && mkdir -p "$stage"
-	cp tests/bench/guest/*.sh "$stage/" && chmod +x "$stage"/*.sh
+	for g in ${BENCH_GUEST:-bench_syn bench_goodput bench_bulk}; do
+		cp "tests/bench/guest/$g.sh" "$stage/" || die "no guest script $g"
+	done
+	chmod +x "$stage"/*.sh
 	install -m 0644 tests/net/lib_twosite.sh "$stage/lib_twosite.sh"
 	{
 		for v in BENCH_REPS BENCH_SYNS BENCH_ACKS BENCH_SUITE BENCH_XFER \
-			 BENCH_WAN_RATE BENCH_PROFILE BENCH_PROF_N BENCH_BULK; do
-			[[ -n ${!v:-} ]] && printf '%s=%q\n' "$v" "${!v}"
+			 BENCH_WAN_RATE BENCH_PROFILE BENCH_PROF_N BENCH_BULK BENCH_MT_PATHS \
+			 BENCH_PROF_MT; do
+			[[ -n ${!v+x} ]] && printf '%s=%q\n' "$v" "${!v}"
 		done
 	} > "$stage/bench.conf"
 	echo "timeout=900" > "$stage/settings"
 	log=$OUT/vm-$kver.log
 	echo
 	echo "== Guest $kver: booting (raw lines in $log) =="
-	IPSECMSS_VM_LOG=$log IPSECMSS_BUILD_TAG=bench tests/vm-suite.sh "$kver" "$stage" \
+	# One vCPU (tests/vm/run.sh gives tests two, and one under -icount).
+	IPSECMSS_VM_SMP=1 IPSECMSS_VM_LOG=$log IPSECMSS_BUILD_TAG=${IPSECMSS_BUILD_TAG:-bench} \
+		tests/vm-suite.sh "$kver" "$stage" \
 		--qemu-arg -icount --qemu-arg shift=0 --timeout 1500 >"$OUT/run-$kver.out" 2>&1
 	rc=$?
 	grep -a -h -E '^(FAIL|SKIP):|^not ok|^IPSECMSS-VM-RESULT|^run.sh: error' \
