@@ -31,12 +31,13 @@
 # mvo; empty: none), BENCH_PROF_MT (those whose auto the profile breaks
 # down into the xfrm lookup's parts: m4i m4o mxi), BENCH_GUEST (the guest scripts to run, default
 # "bench_syn bench_goodput bench_bulk").
-# The raw lines stay in build/bench/vm-KVER.log.
+# The raw lines stay in build/bench/vm-KVER.log (BENCH_OUT: another directory,
+# for runs side by side).
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 
-OUT=$top/build/bench
+OUT=${BENCH_OUT:-$top/build/bench}
 mkdir -p "$OUT"
 if (($#)); then
 	KVERS=("$@")
