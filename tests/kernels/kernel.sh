@@ -109,7 +109,9 @@ candidate() {
 		awk '/Candidate:/ { print $2; exit }'
 }
 
-# discover DIST: the kernel release's linux-image-amd64 depends on today.
+# discover DIST: the kernel DIST's linux-image-amd64 depends on today: the
+# newest of the release's own series (bullseye-security also carries a 6.1
+# for Debian 11, which is not the kernel Debian 11 installs).
 discover() {
 	local dep kver
 	apt_update "$1"
