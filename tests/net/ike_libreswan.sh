@@ -60,8 +60,10 @@ one() {
 	if ((routes)); then
 		# pluto routes the far LAN into its device: no route to it
 		# before, so nothing can cross in the clear meanwhile.
-		ip -n "$TS_RA" route del "$TS_LAN2_4" && ip -n "$TS_RB" route del "$TS_LAN1_4" ||
-			{ fail "$name: remove the WAN routes"; return 1; }
+		if ! { ip -n "$TS_RA" route del "$TS_LAN2_4" && ip -n "$TS_RB" route del "$TS_LAN1_4"; }; then
+			fail "$name: remove the WAN routes"
+			return 1
+		fi
 	fi
 	if ike_lsw_up && { ((!routes)) || busywait "$IKE_UP_MS" routed_into ipsec1 >/dev/null; }; then
 		pass "$name: pluto in ra and rb negotiated the tunnel ($(ike_sa_count "$TS_RA") SAs in ra, $(ike_sa_count "$TS_RB") in rb)"

@@ -420,6 +420,7 @@ ike_measure() {
 			fail "$name: no consistent largest IPv$fam packet (got $p)"
 			return 1
 		fi
+		# shellcheck disable=SC2034 # IKE_P4 / IKE_P6: for the tests' reports
 		if [[ $fam == 4 ]]; then
 			IKE_P4=$p IKE_M4=$((p - 40))
 		else
