@@ -576,7 +576,7 @@ t0=$(date +%s.%N)
 # (the trap stops QEMU through timeout, which passes the signal on); sed
 # drops carriage returns and the BIOS's terminal resets.
 mkfifo "$RUN/console"
-sed -u -e 's/\r$//' -e 's/\x1b[c]//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' < "$RUN/console" | tee "$LOG" &
+sed -u -e 's/\r$//' -e 's/\x1b[c]//g' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' < "$RUN/console" | tee "$LOG" "$RUN/console.log" &
 TEE_PID=$!
 timeout -k 10 "$TIMEOUT" "${QEMU[@]}" < /dev/null > "$RUN/console" 2>&1 &
 QEMU_PID=$!
@@ -593,7 +593,8 @@ elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 # and one failure for a run that did not end in IPSECMSS-VM-SUCCESS
 # without any failed result (a timeout, a panic, a guest cut short).
 . "$HERE/../lib/ktap.sh"
-clean=$(tr -d '\r' < "$LOG")
+# (This run's own copy: $LOG is shared by the runs on the same kernel.)
+clean=$(tr -d '\r\0' < "$RUN/console.log")
 status=1
 if grep -aqx 'IPSECMSS-VM-SUCCESS' <<<"$clean"; then
 	status=0
