@@ -48,7 +48,9 @@
 #  - no tunnel, plain routes: auto = the measured route MTU - 40 / - 60.
 #
 # Environment: AUTO_SUITES, AUTO_MTUS, AUTO_NATT ("0 1") pick the cases;
-# AUTO_EXTRA=0 skips the extra cases.
+# AUTO_EXTRA=0 skips the extra cases; AUTO_CHAIN=POSTROUTING puts the rule
+# pair in mangle POSTROUTING (the README's rule) instead of FORWARD, with a
+# RETURN before it for the measuring ports (auto_exact_postrouting.sh).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "${IPSECMSS_LIB:-$HERE/lib.sh}"
@@ -58,6 +60,7 @@ SUITES=${AUTO_SUITES:-$(ts_suites)}
 MTUS=${AUTO_MTUS:-1454 1500 1400 1280}
 NATTS=${AUTO_NATT:-0 1}
 EXTRA=${AUTO_EXTRA:-1}
+CHAIN=${AUTO_CHAIN:-FORWARD}
 
 XFER_BYTES=100000
 OK_MS=6000		# transfers that must complete (only reached on failure)
@@ -246,14 +249,23 @@ stats_moved() {
 	(($(delta "$1" "$2") > 0))
 }
 
-# rules_init: PROBE, the jump to it and the auto rule pair, in rb.
+# rules_init: PROBE, the jump to it and the auto rule pair, in rb: in
+# FORWARD, or in mangle POSTROUTING (which the measuring ports skip, as
+# they skip the FORWARD rule by their ACCEPT).
 rules_init() {
-	local r
+	local r auto='-p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead auto'
+	local -a rules=('*filter' ':PROBE - [0:0]'
+		'-A FORWARD -p tcp -m multiport --ports 7000:8999 -j PROBE')
+	if [[ $CHAIN == POSTROUTING ]]; then
+		rules+=('COMMIT' '*mangle'
+			'-A POSTROUTING -p tcp -m multiport --ports 7000:8999 -j RETURN'
+			"-A POSTROUTING $auto")
+	else
+		rules+=("-A FORWARD $auto")
+	fi
+	rules+=('COMMIT')
 	for r in "$IPT_RESTORE" "$IP6T_RESTORE"; do
-		printf '%s\n' '*filter' ':PROBE - [0:0]' \
-			'-A FORWARD -p tcp -m multiport --ports 7000:8999 -j PROBE' \
-			'-A FORWARD -p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead auto' \
-			'COMMIT' | ts_nsx "$TS_RB" "$r" --noflush || return
+		printf '%s\n' "${rules[@]}" | ts_nsx "$TS_RB" "$r" --noflush || return
 	done
 }
 
