@@ -136,7 +136,7 @@ trap interrupted INT TERM	# extended while QEMU runs
 # ------------------------------------------------- what goes in the image --
 # Host programs: path or name; missing required ones are fatal.
 REQUIRED_BINS=(
-	bash timeout ip ss tc bridge nstat
+	bash timeout ip ss tc bridge nstat lnstat
 	xtables-legacy-multi xtables-nft-multi
 	kmod socat tcpdump pppd pppoe-server pppoe
 )
