@@ -81,9 +81,15 @@ rule_of() {
 	return 1
 }
 
+# col NAME: rb's IPv4 counter NAME (lib.sh's reader of the lnstat layout).
 col() {
-	ip netns exec rb awk -v c="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) k = i }
-		$1 == "ipv4" { print $k + 0 }' /proc/net/stat/ipsecmss 2>/dev/null || echo 0
+	local -A c=()
+	if ! ip netns exec rb cat /proc/net/stat/ipsecmss > /tmp/bench-bulk-stats 2>/dev/null ||
+	   ! ipsecmss_counters c /tmp/bench-bulk-stats; then
+		echo 0
+		return
+	fi
+	echo "${c[ipv4.$1]:-0}"
 }
 
 # cpu_ticks: "busy idle" in USER_HZ ticks from /proc/stat.
