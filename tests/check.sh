@@ -19,12 +19,15 @@
 #   ext      - the iptables extension's parsing (userspace)
 #   fuzz     - each libFuzzer target briefly, plus the kept regressions
 #   pkg      - make install/uninstall, DKMS for every kernel, make deb, lintian
+#   pkg-kernels - W=1, make dkms-install and make deb in the chroots of the
+#              other Debian releases (tests/kernels/test_pkg.sh)
 #   vm-KVER  - the kernel suites in a QEMU guest, for every test kernel
 #              that has both an image in /boot and headers in /usr/src
 #
 # Environment: IPSECMSS_KERNELS="kver ..." picks the kernels,
 # IPSECMSS_SUITES="unit ext fuzz vm" picks the suites, FUZZ_SECONDS the
-# length of each fuzz run (default 10), IPSECMSS_ONLY limits the VM tests.
+# length of each fuzz run (default 10), IPSECMSS_ONLY limits the VM tests,
+# IPSECMSS_VM_JOBS (default 2) how many kernels' VMs run at once.
 set -u
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,7 +37,7 @@ mkdir -p "$build/logs"
 . tests/lib/ktap.sh
 ktap_print_header
 
-suites=${IPSECMSS_SUITES:-"style unit ext cli fuzz pkg vm"}
+suites=${IPSECMSS_SUITES:-"style unit ext cli fuzz pkg pkg-kernels vm"}
 total_pass=0
 total_fail=0
 total_skip=0
@@ -84,13 +87,50 @@ run_suite() {
 # script's checks nested under the script's result, then the kernel-log
 # check); a run that fails without a failed result (a timeout, a panic)
 # counts one failure.
-vm_suite() {
-	local kver=$1 o only=()
+#
+# The kernels' VMs run side by side, IPSECMSS_VM_JOBS (default 2) at a
+# time, the whole-suite kernels first: much of a guest test's time is
+# spent waiting (a transfer that must stall, a daemon negotiating), so
+# two VMs share the two host CPUs well.  Each writes its own log; a
+# suite's output is nested here, in kernel order, once it has finished.
+vm_suites() {
+	local jobs=${IPSECMSS_VM_JOBS:-2} k o dir running=0 rc
+	local -a order=() only
 
-	for o in ${IPSECMSS_ONLY:-$(kernel_tests "$kver")}; do
-		only+=(--only "$o")
+	dir=$(mktemp -d "$build/logs/.vm.XXXXXX") || exit 1
+	for k in "$@"; do
+		[[ -z ${IPSECMSS_ONLY:-} && -z $(kernel_tests "$k") ]] && order+=("$k")
 	done
-	run_suite "vm-$kver" tests/vm-suite.sh "$kver" tests/net "${only[@]}"
+	for k in "$@"; do
+		[[ " ${order[*]} " == *" $k "* ]] || order+=("$k")
+	done
+	for k in "${order[@]}"; do
+		only=()
+		for o in ${IPSECMSS_ONLY:-$(kernel_tests "$k")}; do
+			only+=(--only "$o")
+		done
+		if ((running >= jobs)); then
+			wait -n
+			running=$((running - 1))
+		fi
+		ktap_print_msg "vm-$k: started ($(date -u +%T))"
+		(
+			IPSECMSS_BUILD_TAG=$k tests/vm-suite.sh "$k" tests/net "${only[@]}" \
+				>"$dir/$k.log" 2>&1
+			echo $? >"$dir/$k.rc"
+			ktap_print_msg "vm-$k: finished ($(date -u +%T))"
+		) &
+		running=$((running + 1))
+	done
+	wait
+	for k in "$@"; do
+		ktap_print_msg "vm-$k: tests/vm-suite.sh $k tests/net"
+		cp "$dir/$k.log" "$build/logs/vm-$k.log"
+		sed 's/^/  /' "$dir/$k.log"
+		rc=$(cat "$dir/$k.rc" 2>/dev/null || echo 1)
+		tally "vm-$k" "$dir/$k.log" "$rc"
+	done
+	rm -rf "$dir"
 }
 
 # The kernels: those installed on the host with their headers (Debian 12's
@@ -120,19 +160,31 @@ test_kernels() {
 
 # kernel_tests KVER: the VM tests for KVER, empty for all of them.  The
 # whole suite runs on the host's own Debian kernel (linux-image-amd64, 6.1)
-# and on the newest one (trixie-backports'); the others (5.10, 6.12) run
-# the functional, two-site, auto and hostile-input tests, which keeps
-# `make check` on a fresh machine within an hour.
+# and on the newest one (trixie-backports'); 6.12 runs the functional,
+# two-site, every auto and the hostile-input tests; 5.10 the same but for
+# auto_held, auto_routebased and auto_transforms: on 5.10 the on-demand
+# test leaves a device reference behind (unregister_netdevice waits for
+# ever, and the tests after it hang), not yet explained, so those three
+# are not claimed there.
 kernel_tests() {
-	local t host
+	local t host dist
 
 	host=$(dpkg-query -W -f='${Depends}' linux-image-amd64 2>/dev/null |
 		grep -oE 'linux-image-[^ ,]+')
 	[[ $host == "linux-image-$1" ]] && return
-	[[ $(tests/kernels/kernel.sh dist "$1" 2>/dev/null) == trixie-backports ]] && return
-	for t in tests/net/ipsecmss_basic.sh tests/net/twosite_*.sh \
-		tests/net/auto_exact.sh tests/net/hostile_corpus.sh; do
-		[[ -x $t ]] && echo "${t#tests/net/}"
+	dist=$(tests/kernels/kernel.sh dist "$1" 2>/dev/null)
+	[[ $dist == trixie-backports ]] && return
+	for t in tests/net/ipsecmss_basic.sh tests/net/selftest_csum.sh \
+		tests/net/twosite_*.sh tests/net/auto_*.sh \
+		tests/net/hostile_corpus.sh; do
+		[[ -x $t ]] || continue
+		if [[ $dist == bullseye ]]; then
+			case $t in
+			*/auto_held.sh|*/auto_routebased.sh|*/auto_transforms.sh)
+				continue ;;
+			esac
+		fi
+		echo "${t#tests/net/}"
 	done
 }
 
@@ -146,6 +198,8 @@ for suite in $suites; do
 		run_suite cli tests/cli/test_cli.sh ;;
 	pkg)
 		run_suite pkg tests/pkg/test_pkg.sh ;;
+	pkg-kernels)
+		run_suite pkg-kernels tests/kernels/test_pkg.sh ;;
 	ext)
 		run_suite ext tests/ext/test_parse.sh ;;
 	fuzz)
@@ -156,9 +210,8 @@ for suite in $suites; do
 			ktap_test_fail vm "no test kernel (image in /boot with headers in /usr/src)"
 			total_fail=$((total_fail + 1))
 		fi
-		for k in $kernels; do
-			vm_suite "$k"
-		done ;;
+		# shellcheck disable=SC2086	# one word per kernel
+		vm_suites $kernels ;;
 	*)
 		echo "unknown suite $suite" >&2
 		exit 2 ;;

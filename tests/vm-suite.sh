@@ -60,4 +60,4 @@ ${CC:-cc} -static -O2 -o "$tools/ipsecmss-probe" tests/tools/ipsecmss-probe.c 2>
 # The whole VM gets the sum of its tests' time and more; each test keeps
 # its own timeout (tests/net/settings).
 exec tests/vm/run.sh --kver "$kver" --module "$mod/xt_IPSECMSS.ko" \
-	--xtlib userspace --tools "$tools" --tests "$tests" --timeout 3000 "${kroot[@]}" "$@"
+	--xtlib userspace --tools "$tools" --tests "$tests" --timeout 4500 "${kroot[@]}" "$@"
