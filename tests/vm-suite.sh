@@ -27,7 +27,7 @@ cp -r Kbuild kernel "$mod/"
 # ELF note), so an edit to the tree during a run cannot split the two.
 version=$(grep -ao '"version":"[^"]*"' userspace/libxt_IPSECMSS.so 2>/dev/null |
 	head -n 1 | cut -d'"' -f4)
-[[ -n $version ]] || version=$(make -s -C "$top" version 2>/dev/null)
+[[ -n $version ]] || version=$(make -s --no-print-directory -C "$top" version 2>/dev/null)
 # A kernel with headers on the host is built here; one of another Debian
 # release (tests/kernels/kernel.sh prepare DIST) in that release's chroot,
 # with its compiler, and booted from its unpacked .deb.

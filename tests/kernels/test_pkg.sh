@@ -105,7 +105,7 @@ test_kernel() {
 
 ktap_print_header
 ((EUID == 0)) || { ktap_test_fail "needs root (chroot)"; ktap_finished; }
-VERSION=$(make -s -C "$TOP" version)
+VERSION=$(make -s --no-print-directory -C "$TOP" version)
 mkdir -p "$TOP/build/logs"
 kernels=("$@")
 ((${#kernels[@]})) || kernels=(bullseye trixie-backports)
