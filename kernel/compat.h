@@ -9,8 +9,10 @@
  * Debian 13's backport), each built with its own release's gcc and W=1.
  *
  * Today there is no difference to handle: every interface the module uses
- * (the xtables target API, skb_ensure_writable(), the dst and xfrm bundle
- * walk through xfrm_dst_child(), x->data as the ESP SA's crypto_aead,
+ * (the xtables target API, skb_ensure_writable(), dst_mtu() of a route or
+ * xfrm bundle, DST_XFRM_QUEUE, xfrm_lookup() and xfrm_lookup_with_ifid(),
+ * struct xfrm_if's p.if_id, p.link and net, struct ip_tunnel's and struct
+ * ip6_tnl's parms.o_key and net, l3mdev_master_ifindex_rcu(),
  * proc_create_net_single(), per-CPU counters) has the same form on all of
  * them.  A difference found by a new kernel gets a helper here, named for
  * what it does, with the kernel version that changed it.  Older kernels are
