@@ -42,6 +42,14 @@ total_pass=0
 total_fail=0
 total_skip=0
 summary=()
+failures=()
+
+# failed_results LOG: the failed results in a suite's log (a failed check,
+# then the guest script it belongs to), so that the last lines of the
+# output name what failed.
+failed_results() {
+	grep -E '^ *not ok ' "$1" | sed -E 's/^ */  /' | head -n 40
+}
 
 # tally NAME LOG RC: suite NAME's results, counted from the KTAP lines of
 # its LOG, into the grand totals; the suite's own result line.
@@ -60,6 +68,10 @@ tally() {
 	total_fail=$((total_fail + f))
 	total_skip=$((total_skip + s))
 	summary+=("$(printf '%-28s %4d passed, %d failed, %d skipped' "$name" "$p" "$f" "$s")")
+	if ((f)); then
+		failures+=("$name:")
+		mapfile -t -O "${#failures[@]}" failures < <(failed_results "$log")
+	fi
 	if ((f)); then
 		ktap_test_fail "$name" "$p passed, $f failed, $s skipped"
 	elif ((p == 0)); then
@@ -221,5 +233,9 @@ done
 echo "1..$KTAP_TESTNO"
 ktap_print_msg "summary"
 printf '%s\n' "${summary[@]}" | ktap_print_lines
+if ((${#failures[@]})); then
+	ktap_print_msg "failed"
+	printf '%s\n' "${failures[@]}" | ktap_print_lines
+fi
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 ((total_fail == 0))
