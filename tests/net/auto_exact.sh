@@ -71,7 +71,7 @@ IP6T_RESTORE=${IP6TABLES}-restore
 
 cleanup() { ts_teardown; }
 
-declare -A XSPID XCPID CPID ST
+declare -A ST
 PORT=20000		# connections that meet auto
 PROBE_PORT=7000		# connections that meet PROBE's --set-mss
 TUNNEL=1
@@ -122,29 +122,15 @@ fits() {
 	return $rc
 }
 
-# watch_start / watch_stop: count what crosses ra's WAN (both ways);
-# watch_stop sets W_FRAGS, W_LEN (the largest ESP packet, or IP packet
-# without a tunnel) and W_LINE.
-watch_start() {
-	rm -f "$TS_TMP/w.ready"
-	ts_nsx_exec "$TS_RA" "$TS_PROBE" wan-watch --iface "$TS_WAN_IF" \
-		--duration 60000 --ready "$TS_TMP/w.ready" >"$TS_TMP/w.out" 2>&1 &
-	WPID=$!
-	busywait 5000 test -e "$TS_TMP/w.ready" >/dev/null
-}
+# watch_start / watch_stop: count what crosses ra's WAN (both ways,
+# lib_twosite's ts_watch_*); watch_stop sets W_FRAGS, W_LEN (the largest
+# ESP packet, or IP packet without a tunnel).
+watch_start() { ts_watch_start; }
 
 watch_stop() {
-	kill -INT "$WPID" 2>/dev/null
-	wait "$WPID" 2>/dev/null
-	W_LINE=$(<"$TS_TMP/w.out")
-	W_LINE=${W_LINE%%$'\n'*}
-	W_FRAGS=$(ts_kv frags "$W_LINE") || W_FRAGS=-1
-	if ((TUNNEL)); then
-		W_LEN=$(ts_kv esp_max_len "$W_LINE") || W_LEN=-1
-	else
-		W_LEN=$(ts_kv max_len "$W_LINE") || W_LEN=-1
-	fi
-	echo "# wan: $W_LINE"
+	ts_watch_stop
+	W_FRAGS=$TS_FRAGS W_LEN=$TS_ESP_MAX_LEN
+	((TUNNEL)) || W_LEN=$TS_MAX_LEN
 }
 
 # measure NAME LO HI MTU: sets P (the largest inner packet that crosses
@@ -186,52 +172,23 @@ measure() {
 # ------------------------------------------------------- TCP helpers --
 
 # xfer_start TAG CLIENT_NS SERVER_NS ADDR DIR TIMEOUT_MS PORT: one checked
-# transfer of XFER_BYTES, in the background.
-xfer_start() {
-	local tag=$1 cns=$2 sns=$3 addr=$4 dir=$5 tmo=$6 port=$7
-	rm -f "$TS_TMP/x.$tag".*
-	ts_nsx_exec "$sns" "$TS_PROBE" xfer-server --port "$port" --count 1 --timeout "$tmo" \
-		--ready "$TS_TMP/x.$tag.ready" >"$TS_TMP/x.$tag.srv" 2>&1 &
-	XSPID[$tag]=$!
-	busywait 5000 test -e "$TS_TMP/x.$tag.ready" >/dev/null
-	ts_nsx_exec "$cns" "$TS_PROBE" xfer-client --connect "$addr" --port "$port" \
-		--bytes "$XFER_BYTES" --direction "$dir" --timeout "$tmo" \
-		>"$TS_TMP/x.$tag.cli" 2>&1 &
-	XCPID[$tag]=$!
-}
+# transfer of XFER_BYTES, in the background; xfer_wait TAG [quiet]: 0 when
+# it completed with matching checksums, its report in XLINE (lib_twosite's
+# ts_xfer_start / ts_xfer_wait).
+xfer_start() { ts_xfer_start "$1" "$2" "$3" "$4" "$XFER_BYTES" "$5" "$6" "$7"; }
 
-# xfer_wait TAG: 0 when the transfer completed with matching checksums;
-# its report in XLINE.
 xfer_wait() {
-	local tag=$1 rc
-	wait "${XCPID[$tag]}"
-	rc=$?
-	wait "${XSPID[$tag]}" 2>/dev/null
-	XLINE=$(<"$TS_TMP/x.$tag.cli")
-	XLINE=${XLINE%%$'\n'*}
-	echo "# xfer $tag: $XLINE"
-	((rc == 0)) && [[ $(ts_kv match "$XLINE") == yes ]]
+	ts_xfer_wait "$@"
+	local rc=$?
+	XLINE=$TS_XFER
+	return $rc
 }
 
 # cap_start TAG NS IFACE PORT [TIMEOUT_MS]: capture the next segment with
 # SYN of PORT arriving on IFACE in NS (within 10 s); cap_mss TAG prints its
-# MSS, or "none".
-cap_start() {
-	local tag=$1 ns=$2 dev=$3 port=$4 tmo=${5:-10000}
-	rm -f "$TS_TMP/c.$tag".*
-	ts_nsx_exec "$ns" "$TS_PROBE" recv-syn --iface "$dev" --syn-only --port "$port" \
-		--count 1 --timeout "$tmo" --ready "$TS_TMP/c.$tag.ready" \
-		>"$TS_TMP/c.$tag.out" 2>&1 &
-	CPID[$tag]=$!
-	busywait 5000 test -e "$TS_TMP/c.$tag.ready" >/dev/null
-}
-
-cap_mss() {
-	local line
-	wait "${CPID[$1]}" 2>/dev/null
-	line=$(<"$TS_TMP/c.$1.out")
-	ts_kv mss "${line%%$'\n'*}" || echo none
-}
+# MSS, or "none" (lib_twosite's ts_syn_capture_*).
+cap_start() { ts_syn_capture_start "$2" "$3" "$1" "$4" "${5:-10000}"; }
+cap_mss() { ts_syn_capture_mss "$1" || echo none; }
 
 # read_stats before|after: the counters of the router with the rules
 # (RULE_NS, rb unless a test says otherwise) into ST_before / ST_after.

@@ -63,7 +63,6 @@ IPT_RESTORE=${IPTABLES}-restore
 IP6T_RESTORE=${IP6TABLES}-restore
 PORT=20000		# connections that meet auto
 PROBE_PORT=7000		# connections that meet PROBE's --set-mss
-declare -A XSPID=() XCPID=() CPID=()
 RESULTS=()
 
 cleanup() { ts_teardown; }
@@ -191,160 +190,27 @@ tx_setup() {
 
 # ------------------------------------------------------------- probes --
 
-# tx_pings NS DST F SIZE...: one DF ping per inner packet SIZE (IP header
-# included), all at once, from NS to DST; prints the sizes answered.
-tx_pings() {
-	local ns=$1 dst=$2 fam=$3 hdr=28
-	shift 3
-	[[ $fam == 6 ]] && hdr=48
-	# shellcheck disable=SC2016 # expanded by the inner shell
-	ts_nsx "$ns" bash -c '
-		d=$1 f=$2 h=$3
-		shift 3
-		sizes=("$@") pids=()
-		for s in "${sizes[@]}"; do
-			ping -"$f" -c1 -W1 -s $((s - h)) "$d" >/dev/null 2>&1 &
-			pids+=($!)
-		done
-		for i in "${!pids[@]}"; do
-			wait "${pids[i]}" && echo "${sizes[i]}"
-		done' _ "$dst" "$fam" "$hdr" "$@"
-}
-
-# tx_ping_round F SIZE...: the sizes, h1 -> h2 and h2 -> h1 at once; TX_OK =
-# the sizes answered both ways.  Both ways, because Linux sends an ICMP echo
-# reply without DF: only the request's way is held to the tunnel's MTU.
-tx_ping_round() {
-	local fam=$1 d1=$TS_H2_4 d2=$TS_H1_4 pid s
-	local -A n1=() n2=()
-	shift
-	[[ $fam == 6 ]] && d1=$TS_H2_6 d2=$TS_H1_6
-	tx_pings "$TS_H1" "$d1" "$fam" "$@" >"$TS_TMP/pings.1" &
-	pid=$!
-	tx_pings "$TS_H2" "$d2" "$fam" "$@" >"$TS_TMP/pings.2"
-	wait "$pid"
-	while read -r s; do n1[$s]=1; done <"$TS_TMP/pings.1"
-	while read -r s; do n2[$s]=1; done <"$TS_TMP/pings.2"
-	TX_OK=()
-	for s in "${!n1[@]}"; do
-		[[ -n ${n2[$s]+x} ]] && TX_OK+=("$s")
-	done
-}
-
 # tx_measure F LO HI: sets P, the largest inner packet of family F that
-# crosses whole both ways between h1 and h2, from LO to HI (0: none).  Every size
-# tried up to P must be answered, none above; a contradicting answer is
-# asked again (twice at most), then fails the measurement.
+# crosses whole both ways between h1 and h2, from LO to HI (0: none);
+# lib_twosite's ts_measure_inner, pinging both ways: an IPComp, AH or
+# mark-keyed tunnel is set up on each router separately.
 tx_measure() {
-	local fam=$1 lo=$2 hi=$3 s best=0 retry sizes=() bad=()
-	local -A tried=() answered=()
-	for ((s = lo; s <= hi; s += 8)); do sizes+=("$s"); done
-	tx_ping_round "$fam" "${sizes[@]}"
-	for s in "${sizes[@]}"; do tried[$s]=1; done
-	for s in "${TX_OK[@]}"; do answered[$s]=1; ((s > best)) && best=$s; done
-	if ((best)); then
-		sizes=()
-		for ((s = best + 1; s <= best + 8 && s <= hi; s++)); do
-			sizes+=("$s" "$s")
-			tried[$s]=1
-		done
-		((${#sizes[@]})) && tx_ping_round "$fam" "${sizes[@]}"
-		for s in "${TX_OK[@]}"; do answered[$s]=1; ((s > best)) && best=$s; done
-	fi
-	for retry in 1 2 3; do
-		bad=()
-		for s in "${!tried[@]}"; do
-			if ((s <= best)); then
-				[[ -n ${answered[$s]+x} ]] || bad+=("$s")
-			else
-				[[ -z ${answered[$s]+x} ]] || bad+=("$s")
-			fi
-		done
-		((${#bad[@]} && retry < 3)) || break
-		echo "# ping again (retry $retry): ${bad[*]}"
-		tx_ping_round "$fam" "${bad[@]}"
-		for s in "${TX_OK[@]}"; do answered[$s]=1; ((s > best)) && best=$s; done
-	done
-	P=$best
-	echo "# measured: largest IPv$fam packet crossing h1 -> h2 and h2 -> h1 with DF: $P (${#tried[@]} sizes in $lo..$hi${bad[*]:+; contradicting: ${bad[*]}})"
-	((P > lo && P < hi && ${#bad[@]} == 0))
+	TS_PING_BOTH=1 ts_measure_inner "$@"
+	local rc=$?
+	P=$TS_INNER_MAX
+	return $rc
 }
 
-# watch_start / watch_stop: what crosses ra's WAN (both ways); W_FRAGS,
-# W_LEN (the largest tunnel packet: ESP, or any packet for AH, which the
-# watch does not count as ESP) and W_ESP (ESP packets seen).
-watch_start() {
-	rm -f "$TS_TMP/w.ready"
-	ts_nsx_exec "$TS_RA" "$TS_PROBE" wan-watch --iface "$TS_WAN_IF" \
-		--duration 60000 --ready "$TS_TMP/w.ready" >"$TS_TMP/w.out" 2>&1 &
-	WPID=$!
-	busywait 5000 test -e "$TS_TMP/w.ready" >/dev/null
-}
+# watch_start / watch_stop: what crosses ra's WAN (both ways, lib_twosite's
+# ts_watch_*); W_FRAGS, W_LEN (the largest tunnel packet: ESP, or any
+# packet for AH, which the watch does not count as ESP) and W_ESP (ESP
+# packets seen).
+watch_start() { ts_watch_start; }
 
 watch_stop() {
-	local line
-	kill -INT "$WPID" 2>/dev/null
-	wait "$WPID" 2>/dev/null
-	line=$(<"$TS_TMP/w.out")
-	line=${line%%$'\n'*}
-	W_FRAGS=$(ts_kv frags "$line") || W_FRAGS=-1
-	W_ESP=$(ts_kv esp "$line") || W_ESP=-1
-	if [[ $CASE == ah ]]; then
-		W_LEN=$(ts_kv max_len "$line") || W_LEN=-1
-		W_ESP=1
-	else
-		W_LEN=$(ts_kv esp_max_len "$line") || W_LEN=-1
-	fi
-	echo "# wan: $line"
-}
-
-# xfer_start TAG CLIENT_NS SERVER_NS ADDR DIR TIMEOUT_MS PORT / xfer_wait
-# TAG [quiet]: one checked transfer of XFER_BYTES in the background;
-# xfer_wait is 0 when it completed with matching checksums (its report in
-# XLINE; the server's too when it did not, unless quiet).
-xfer_start() {
-	local tag=$1 cns=$2 sns=$3 addr=$4 dir=$5 tmo=$6 port=$7
-	rm -f "$TS_TMP/x.$tag".*
-	ts_nsx_exec "$sns" "$TS_PROBE" xfer-server --port "$port" --count 1 --timeout "$tmo" \
-		--ready "$TS_TMP/x.$tag.ready" >"$TS_TMP/x.$tag.srv" 2>&1 &
-	XSPID[$tag]=$!
-	busywait 5000 test -e "$TS_TMP/x.$tag.ready" >/dev/null
-	ts_nsx_exec "$cns" "$TS_PROBE" xfer-client --connect "$addr" --port "$port" \
-		--bytes "$XFER_BYTES" --direction "$dir" --timeout "$tmo" \
-		>"$TS_TMP/x.$tag.cli" 2>&1 &
-	XCPID[$tag]=$!
-}
-
-xfer_wait() {
-	local tag=$1 rc
-	wait "${XCPID[$tag]}"
-	rc=$?
-	wait "${XSPID[$tag]}" 2>/dev/null
-	XLINE=$(<"$TS_TMP/x.$tag.cli")
-	XLINE=${XLINE%%$'\n'*}
-	echo "# xfer $tag: $XLINE"
-	((rc == 0)) && [[ $(ts_kv match "$XLINE") == yes ]] && return 0
-	[[ ${2:-} == quiet ]] || echo "# xfer $tag (server): $(head -c 300 "$TS_TMP/x.$tag.srv")"
-	return 1
-}
-
-# cap_start TAG NS PORT / cap_mss TAG: the MSS of the next segment with SYN
-# of PORT arriving on NS's eth0.
-cap_start() {
-	local tag=$1 ns=$2 port=$3
-	rm -f "$TS_TMP/c.$tag".*
-	ts_nsx_exec "$ns" "$TS_PROBE" recv-syn --iface eth0 --syn-only --port "$port" \
-		--count 1 --timeout 10000 --ready "$TS_TMP/c.$tag.ready" \
-		>"$TS_TMP/c.$tag.out" 2>&1 &
-	CPID[$tag]=$!
-	busywait 5000 test -e "$TS_TMP/c.$tag.ready" >/dev/null
-}
-
-cap_mss() {
-	local line
-	wait "${CPID[$1]}" 2>/dev/null
-	line=$(<"$TS_TMP/c.$1.out")
-	ts_kv mss "${line%%$'\n'*}" || echo none
+	ts_watch_stop
+	W_FRAGS=$TS_FRAGS W_ESP=$TS_ESP W_LEN=$TS_ESP_MAX_LEN
+	[[ $CASE == ah ]] && W_LEN=$TS_MAX_LEN W_ESP=1
 }
 
 # --------------------------------------------------------------- steps --
@@ -366,8 +232,8 @@ probe_rules() {
 # stalled TAG: transfer TAG connected but did not complete (its timeout,
 # or the server giving up first: "io"); a refused connection proves nothing.
 stalled() {
-	xfer_wait "$1" quiet && return 1
-	[[ $(ts_kv error "$XLINE") == @(timeout|io) ]]
+	ts_xfer_wait "$1" quiet && return 1
+	[[ $(ts_kv error "$TS_XFER") == @(timeout|io) ]]
 }
 
 # confirm NAME F M: with --set-mss M, 100 KB cross h1 -> h2 and h2 -> h1
@@ -379,10 +245,10 @@ confirm() {
 	E=0
 	probe_rules "$fam" "$m" || { fail "$name: PROBE rules"; return 1; }
 	watch_start
-	xfer_start cs "$TS_H1" "$TS_H2" "$addr" send $OK_MS "$PA"
-	xfer_start cr "$TS_H1" "$TS_H2" "$addr" recv $OK_MS "$PA2"
-	xfer_wait cs; ok1=$?
-	xfer_wait cr; ok2=$?
+	ts_xfer_start cs "$TS_H1" "$TS_H2" "$addr" "$XFER_BYTES" send $OK_MS "$PA"
+	ts_xfer_start cr "$TS_H1" "$TS_H2" "$addr" "$XFER_BYTES" recv $OK_MS "$PA2"
+	ts_xfer_wait cs; ok1=$?
+	ts_xfer_wait cr; ok2=$?
 	watch_stop
 	if ((ok1 == 0 && ok2 == 0 && W_FRAGS == 0 && W_ESP > 0 && W_LEN > 0 && W_LEN <= TX_WAN_MTU)); then
 		E=$W_LEN
@@ -392,8 +258,8 @@ confirm() {
 		return 1
 	fi
 	watch_start
-	xfer_start ts "$TS_H1" "$TS_H2" "$addr" send $STALL_MS "$PB"
-	xfer_start tr "$TS_H1" "$TS_H2" "$addr" recv $STALL_MS "$PB2"
+	ts_xfer_start ts "$TS_H1" "$TS_H2" "$addr" "$XFER_BYTES" send $STALL_MS "$PB"
+	ts_xfer_start tr "$TS_H1" "$TS_H2" "$addr" "$XFER_BYTES" recv $STALL_MS "$PB2"
 	stalled ts; st1=$?
 	stalled tr; st2=$?
 	watch_stop
@@ -423,14 +289,14 @@ auto_conns() {
 		read -r tag cns sns addr a6 <<<"$c"
 		[[ $fam == 6 ]] && addr=$a6
 		PORT=$((PORT + 1))
-		cap_start "$tag.syn" "$sns" $PORT
-		cap_start "$tag.synack" "$cns" $PORT
-		xfer_start "$tag" "$cns" "$sns" "$addr" send $OK_MS $PORT
+		ts_syn_capture_start "$sns" eth0 "$tag.syn" $PORT 10000
+		ts_syn_capture_start "$cns" eth0 "$tag.synack" $PORT 10000
+		ts_xfer_start "$tag" "$cns" "$sns" "$addr" "$XFER_BYTES" send $OK_MS $PORT
 	done
 	for tag in a b; do
-		xfer_wait "$tag" || { ok=0; bad+=("$tag: transfer failed;"); }
-		got[$tag.syn]=$(cap_mss "$tag.syn")
-		got[$tag.synack]=$(cap_mss "$tag.synack")
+		ts_xfer_wait "$tag" || { ok=0; bad+=("$tag: transfer failed;"); }
+		got[$tag.syn]=$(ts_syn_capture_mss "$tag.syn" || echo none)
+		got[$tag.synack]=$(ts_syn_capture_mss "$tag.synack" || echo none)
 		[[ ${got[$tag.syn]} == "$m" && ${got[$tag.synack]} == "$m" ]] ||
 			{ ok=0; bad+=("$tag: SYN ${got[$tag.syn]} SYN/ACK ${got[$tag.synack]}, want $m;"); }
 	done

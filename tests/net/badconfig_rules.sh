@@ -96,7 +96,7 @@ saved_rules() {
 	local l out=
 	while IFS= read -r l; do
 		[[ $l == \#* ]] || out+=$l$'\n'
-	done < <(ip netns exec bc "$SAVE" 2>/dev/null)
+	done < <(ip netns exec "$bc" "$SAVE" 2>/dev/null)
 	REPLY=$out
 }
 
@@ -130,7 +130,7 @@ bad() {
 	*) site= ;;
 	esac
 	[[ -n $site ]] && rl_before "$site"
-	out=$(ip netns exec bc "$CMD" "$@" 2>&1 </dev/null)
+	out=$(ip netns exec "$bc" "$CMD" "$@" 2>&1 </dev/null)
 	rc=$?
 	new_klog
 	saved_rules; SAVED=$REPLY
@@ -236,7 +236,7 @@ kernel_cases() {
 # A ruleset to keep unchanged: every table and chain the cases touch exists.
 # shellcheck disable=SC2317	# called through check
 baseline() {
-	local T=(ip netns exec bc "$CMD")
+	local T=(ip netns exec "$bc" "$CMD")
 	"${T[@]}" -A FORWARD -p tcp -j IPSECMSS --set-mss 1344 &&
 	"${T[@]}" -A INPUT -p tcp -j IPSECMSS --set-mss 1200 &&
 	"${T[@]}" -N ims_pmtu &&
@@ -283,8 +283,8 @@ run() {
 }
 
 echo "# kernel $(uname -r)"
-setup_ns bc || { fail "namespace bc"; finish; }
-ip netns exec bc true
+setup_ns -u bc || { fail "namespace bc"; finish; }
+ip netns exec "$bc" true
 settle_ratelimit
 for FLAVOUR in $FLAVOURS; do
 	if [[ $FLAVOUR == legacy ]]; then KERNEL_RC=1 KERNEL_ERR='Invalid argument'

@@ -38,14 +38,9 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-LIB=${IPSECMSS_LIB:-$HERE/lib.sh}
-[[ -e $LIB ]] || LIB=$HERE/../vm/lib.sh
-# shellcheck source=../vm/lib.sh
-. "$LIB"
 # shellcheck source=lib_router.sh
 . "$HERE/lib_router.sh"
 
-PROBE=${PROBE:-$(command -v ipsecmss-probe || echo "$HERE/../tools/ipsecmss-probe")}
 FLAVOURS=${FLAVOURS:-legacy nft}
 CLAMP=1000
 INS4=536	# min(CLAMP, 536): what a v4 SYN without MSS gets
@@ -131,19 +126,19 @@ wait_ready() {
 }
 
 start_captures() {
-	ip netns exec router sleep 3600 &
+	ip netns exec "$router" sleep 3600 &
 	RPID=$!
 	BG_PIDS+=("$RPID")
-	ip netns exec router tcpdump -i veth0 -Q in -n -l -xx -s 2000 \
+	ip netns exec "$router" tcpdump -i veth0 -Q in -n -l -xx -s 2000 \
 		>"$TMPD/td.router" 2>"$TMPD/td.router.err" &
 	BG_PIDS+=($!)
-	ip netns exec server tcpdump -i veth0 -Q in -n -l -xx -s 2000 \
+	ip netns exec "$server" tcpdump -i veth0 -Q in -n -l -xx -s 2000 \
 		>"$TMPD/td.server" 2>"$TMPD/td.server.err" &
 	BG_PIDS+=($!)
-	ip netns exec router "$PROBE" recv-syn --iface veth0 --count 100000 \
+	ip netns exec "$router" "$PROBE" recv-syn --iface veth0 --count 100000 \
 		--timeout 3600000 --ready "$TMPD/rs.router.ready" >"$TMPD/rs.router" 2>&1 &
 	BG_PIDS+=($!)
-	ip netns exec server "$PROBE" recv-syn --iface veth0 --count 100000 \
+	ip netns exec "$server" "$PROBE" recv-syn --iface veth0 --count 100000 \
 		--timeout 3600000 --ready "$TMPD/rs.server.ready" >"$TMPD/rs.server" 2>&1 &
 	BG_PIDS+=($!)
 	wait_ready "$TMPD/td.router.err" "listening on" &&
@@ -249,7 +244,7 @@ run_shape() {
 	ERRS=()
 
 	read_counters before
-	if ! ip netns exec client "$PROBE" syn --src "$src" --dst "$dst" \
+	if ! ip netns exec "$client" "$PROBE" syn --src "$src" --dst "$dst" \
 		--sport $SPORT --dport "$port" "$@" >"$TMPD/syn.out" 2>&1; then
 		fail "$desc: ipsecmss-probe syn $*: $(<"$TMPD/syn.out")"
 		return
@@ -312,7 +307,7 @@ raw_shape() {
 	ERRS=()
 	read_counters before
 	# shellcheck disable=SC2059
-	printf "$fmt" | ip netns exec client socat -u - "$addr"
+	printf "$fmt" | ip netns exec "$client" socat -u - "$addr"
 	nap 0.3	# recv-syn cannot decode it: give it time to cross
 	read_counters after
 	check_deltas "$fam" none before after
@@ -570,16 +565,16 @@ run_flavour() {
 		return
 	fi
 	check "$FLAVOUR: iptables -A FORWARD -p tcp -j IPSECMSS --set-mss $CLAMP" \
-		ipt_ns router -A FORWARD -p tcp -j IPSECMSS --set-mss $CLAMP || return
+		ipt_ns "$router" -A FORWARD -p tcp -j IPSECMSS --set-mss $CLAMP || return
 	check "$FLAVOUR: ip6tables -A FORWARD -p tcp -j IPSECMSS --set-mss $CLAMP" \
-		ip6t_ns router -A FORWARD -p tcp -j IPSECMSS --set-mss $CLAMP || return
+		ip6t_ns "$router" -A FORWARD -p tcp -j IPSECMSS --set-mss $CLAMP || return
 	local t0 t1
 	ms; t0=$REPLY
 	corpus
 	ms; t1=$REPLY
 	echo "# $FLAVOUR: $((PORT - PORT0)) shapes in $((t1 - t0)) ms"
-	ipt_ns router -F FORWARD
-	ip6t_ns router -F FORWARD
+	ipt_ns "$router" -F FORWARD
+	ip6t_ns "$router" -F FORWARD
 }
 
 # ------------------------------------------------------------------ main --
@@ -588,7 +583,7 @@ setup_topology || { fail "topology setup"; finish; }
 start_captures || { fail "captures did not start"; finish; }
 # Neighbours resolved before the first shape (IPv6 ND, ARP).
 for warm in "$S4" "$S6"; do
-	ip netns exec client "$PROBE" syn --src "$([[ $warm == *:* ]] && echo $C6 || echo $C4)" \
+	ip netns exec "$client" "$PROBE" syn --src "$([[ $warm == *:* ]] && echo $C6 || echo $C4)" \
 		--dst "$warm" --sport $SPORT --dport 19999 --flags A >/dev/null
 done
 nap 0.5

@@ -128,7 +128,7 @@ rekey() {
 		{ fail "$name: swanctl --rekey"; sed 's/^/#   /' "$IKE_DIR/rekey.out"; }
 	if busywait 45000 spis_rekeyed >/dev/null; then
 		running=0
-		kill -0 "${IKE_XC[long]}" 2>/dev/null && running=1
+		kill -0 "${TS_XCPID[long]}" 2>/dev/null && running=1
 		echo "# $name: rekeyed in $(($(now_ms) - t0)) ms"
 		echo "# $name: SPIs before: ra ${OLD_SPIS[$TS_RA]}/ rb ${OLD_SPIS[$TS_RB]}; after: ra $(ike_spis "$TS_RA")/ rb $(ike_spis "$TS_RB")"
 		if ((running)); then

@@ -28,14 +28,9 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-LIB=${IPSECMSS_LIB:-$HERE/lib.sh}
-[[ -e $LIB ]] || LIB=$HERE/../vm/lib.sh
-# shellcheck source=tests/vm/lib.sh
-. "$LIB"
 # shellcheck source=lib_router.sh
 . "$HERE/lib_router.sh"
 
-PROBE=${PROBE:-$(command -v ipsecmss-probe || echo "$HERE/../tools/ipsecmss-probe")}
 FLAVOURS=${FLAVOURS:-legacy nft}
 XFER_BYTES=$((2 * 1024 * 1024))
 CAPTURE_MS=10000	# nothing is expected to go missing: be generous under TCG
@@ -108,7 +103,7 @@ capture_syn() {
 	pid=$!
 	busywait "$CAPTURE_MS" test -e "$ready" >/dev/null ||
 		echo "# recv-syn not ready after $(($(now_ms) - t0)) ms"
-	ip netns exec client "$PROBE" syn --sport 40000 --dport $PORT "$@" \
+	ip netns exec "$client" "$PROBE" syn --sport 40000 --dport $PORT "$@" \
 		> "$TMPD/syn.$PORT" 2>&1 || sed 's/^/# syn: /' "$TMPD/syn.$PORT"
 	wait "$pid"
 	CAP=$(grep '^family=' "$out") ||
@@ -116,13 +111,13 @@ capture_syn() {
 }
 
 # shellcheck disable=SC2120 # called as cap$fam
-cap4() { capture_syn server veth0 --src $C4 --dst $S4 "$@"; }
+cap4() { capture_syn "$server" veth0 --src $C4 --dst $S4 "$@"; }
 # shellcheck disable=SC2120
-cap6() { capture_syn server veth0 --src $C6 --dst $S6 "$@"; }
+cap6() { capture_syn "$server" veth0 --src $C6 --dst $S6 "$@"; }
 
 # ipt / ip6t in the router; both flavours are set by run_flavour.
-rt4() { ip netns exec router "$IPTABLES" "$@"; }
-rt6() { ip netns exec router "$IP6TABLES" "$@"; }
+rt4() { ip netns exec "$router" "$IPTABLES" "$@"; }
+rt6() { ip netns exec "$router" "$IP6TABLES" "$@"; }
 
 # tables_cmd 4|6: the iptables or ip6tables command of the flavour.
 tables_cmd() { [[ $1 == 4 ]] && echo "$IPTABLES" || echo "$IP6TABLES"; }
@@ -172,7 +167,7 @@ run_cases() {
 	local -a ports=()
 	ready=$TMPD/ready.cases.$PORT
 	out=$TMPD/cap.cases.$PORT
-	ip netns exec server "$PROBE" recv-syn --iface veth0 --count "$n" \
+	ip netns exec "$server" "$PROBE" recv-syn --iface veth0 --count "$n" \
 		--timeout $((CAPTURE_MS + n * 1000)) --ready "$ready" > "$out" 2>&1 &
 	wait_file "$ready" || echo "# recv-syn not ready"
 	for ((i = 0; i < n; i++)); do
@@ -181,10 +176,10 @@ run_cases() {
 		ports+=("$PORT")
 		# shellcheck disable=SC2086 # args is a list of options
 		if [[ $fam == 4 ]]; then
-			ip netns exec client "$PROBE" syn --src $C4 --dst $S4 \
+			ip netns exec "$client" "$PROBE" syn --src $C4 --dst $S4 \
 				--sport 40000 --dport $PORT $args >/dev/null
 		else
-			ip netns exec client "$PROBE" syn --src $C6 --dst $S6 \
+			ip netns exec "$client" "$PROBE" syn --src $C6 --dst $S6 \
 				--sport 40000 --dport $PORT $args >/dev/null
 		fi || echo "# syn $args: failed"
 	done
@@ -265,16 +260,16 @@ test_connection() {
 	PORT=$((PORT + 1))
 	port=$PORT
 	dst=$([[ $fam == 4 ]] && echo $S4 || echo $S6)
-	ip netns exec server "$PROBE" recv-syn --iface veth0 --port "$port" --syn-only \
+	ip netns exec "$server" "$PROBE" recv-syn --iface veth0 --port "$port" --syn-only \
 		--timeout 8000 --ready "$TMPD/r1.$port" > "$TMPD/syn.$port" 2>&1 &
-	ip netns exec client "$PROBE" recv-syn --iface veth0 --port "$port" --syn-only \
+	ip netns exec "$client" "$PROBE" recv-syn --iface veth0 --port "$port" --syn-only \
 		--timeout 8000 --ready "$TMPD/r2.$port" > "$TMPD/synack.$port" 2>&1 &
-	ip netns exec server "$PROBE" xfer-server --port "$port" --timeout 20000 \
+	ip netns exec "$server" "$PROBE" xfer-server --port "$port" --timeout 20000 \
 		--ready "$TMPD/r3.$port" > "$TMPD/srv.$port" 2>&1 &
 	wait_file "$TMPD/r1.$port"
 	wait_file "$TMPD/r2.$port"
 	wait_file "$TMPD/r3.$port"
-	ip netns exec client "$PROBE" xfer-client --connect "$dst" --port "$port" \
+	ip netns exec "$client" "$PROBE" xfer-client --connect "$dst" --port "$port" \
 		--bytes $XFER_BYTES --timeout 20000 > "$TMPD/cli.$port" 2>&1
 	wait
 	syn=$(grep '^family=' "$TMPD/syn.$port")
@@ -312,8 +307,8 @@ test_pmtu() {
 	check "$FLAVOUR: IPv$fam -j IPSECMSS --clamp-to-pmtu-minus-overhead $OVERHEAD" \
 		rt$fam -A FORWARD -p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead $OVERHEAD
 
-	ip -n router -$fam route replace $dstnet dev veth1 "${metric[@]}" mtu 1454
-	mtu=$(route_mtu router "$([[ $fam == 4 ]] && echo $S4 || echo $S6)")
+	ip -n "$router" -$fam route replace $dstnet dev veth1 "${metric[@]}" mtu 1454
+	mtu=$(route_mtu "$router" "$([[ $fam == 4 ]] && echo $S4 || echo $S6)")
 	want=$((mtu - OVERHEAD - hdrs))
 	cap$fam --opts 020405b4
 	expect "$FLAVOUR: IPv$fam route to server mtu ${mtu:-?}: $mtu - $OVERHEAD - $hdrs" "$CAP" \
@@ -323,14 +318,14 @@ test_pmtu() {
 		mss=$((want < floor ? want : floor)) csum=ok iplen_ok=yes
 	test_connection "$fam" "$want"
 
-	ip -n router -$fam route replace $dstnet dev veth1 "${metric[@]}"
-	ip -n router -$fam route replace $srcnet dev veth0 "${metric[@]}" mtu 1400
-	mtu=$(route_mtu router "$([[ $fam == 4 ]] && echo $C4 || echo $C6)")
+	ip -n "$router" -$fam route replace $dstnet dev veth1 "${metric[@]}"
+	ip -n "$router" -$fam route replace $srcnet dev veth0 "${metric[@]}" mtu 1400
+	mtu=$(route_mtu "$router" "$([[ $fam == 4 ]] && echo $C4 || echo $C6)")
 	want=$((mtu - OVERHEAD - hdrs))
 	cap$fam --opts 020405b4
 	expect "$FLAVOUR: IPv$fam route back to client mtu ${mtu:-?}: $mtu - $OVERHEAD - $hdrs" "$CAP" \
 		mss=$want csum=ok
-	ip -n router -$fam route replace $srcnet dev veth0 "${metric[@]}"
+	ip -n "$router" -$fam route replace $srcnet dev veth0 "${metric[@]}"
 
 	rt$fam -F FORWARD
 	rt$fam -A FORWARD -p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead 1000
@@ -365,7 +360,7 @@ test_save_restore() {
 		-j IPSECMSS --clamp-to-pmtu-minus-overhead 73
 	rt$fam -t mangle -A POSTROUTING -p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead 0
 	rt$fam -t mangle -A OUTPUT -p tcp -j IPSECMSS --set-mss 65535
-	ip netns exec router "$save" > "$TMPD/save.$fam"
+	ip netns exec "$router" "$save" > "$TMPD/save.$fam"
 	a=$(grep '^-A' "$TMPD/save.$fam")
 	check "$FLAVOUR: IPv$fam saved --set-mss rule text" grep -qx -- \
 		'-A FORWARD -p tcp -j IPSECMSS --set-mss 1344' <<<"$a"
@@ -374,8 +369,8 @@ test_save_restore() {
 	rt$fam -F
 	rt$fam -t mangle -F
 	check "$FLAVOUR: IPv$fam $restore of the saved rules" \
-		ip netns exec router "$restore" "$TMPD/save.$fam"
-	b=$(ip netns exec router "$save" | grep '^-A')
+		ip netns exec "$router" "$restore" "$TMPD/save.$fam"
+	b=$(ip netns exec "$router" "$save" | grep '^-A')
 	if [[ $a == "$b" ]]; then
 		pass "$FLAVOUR: IPv$fam save | restore | save gives the same $(grep -c . <<<"$a") rules"
 	else
@@ -424,7 +419,7 @@ test_refused() {
 		rt$fam -X ims_chain
 	fi
 	expect_num "$FLAVOUR: IPv$fam only the 3 accepted rules are in the ruleset" 3 \
-		"$(ip netns exec router "$(tables_cmd "$fam")-save" | grep -c -- '-j IPSECMSS')"
+		"$(ip netns exec "$router" "$(tables_cmd "$fam")-save" | grep -c -- '-j IPSECMSS')"
 	rt$fam -F INPUT
 	rt$fam -F OUTPUT
 	rt$fam -t mangle -F POSTROUTING

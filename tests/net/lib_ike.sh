@@ -351,7 +351,6 @@ IKE_XFER_MS=${IKE_XFER_MS:-20000}	# transfers that must complete
 IKE_STALL_MS=${IKE_STALL_MS:-1500}	# transfers expected to stall
 IKE_PORT=20000		# connections that meet auto
 IKE_PROBE_PORT=7000	# connections that meet PROBE
-declare -A IKE_XS=() IKE_XC=()
 
 # ike_rules: PROBE, the jump to it and the auto rule pair, in IKE_RULE_NS
 # (rb unless a test says otherwise).
@@ -380,28 +379,15 @@ no_pmtu_exception() {
 
 # ike_xfer_start TAG CLIENT_NS SERVER_NS ADDR DIR BYTES TIMEOUT_MS PORT:
 # one checked transfer in the background; ike_xfer_wait TAG: 0 when it
-# completed with matching checksums (its report in IKE_XLINE).
-ike_xfer_start() {
-	local tag=$1 cns=$2 sns=$3 addr=$4 dir=$5 bytes=$6 tmo=$7 port=$8
-	rm -f "$TS_TMP/x.$tag".*
-	ts_nsx_exec "$sns" "$TS_PROBE" xfer-server --port "$port" --count 1 --timeout "$tmo" \
-		--ready "$TS_TMP/x.$tag.ready" >"$TS_TMP/x.$tag.srv" 2>&1 &
-	IKE_XS[$tag]=$!
-	busywait 5000 test -e "$TS_TMP/x.$tag.ready" >/dev/null
-	ts_nsx_exec "$cns" "$TS_PROBE" xfer-client --connect "$addr" --port "$port" \
-		--bytes "$bytes" --direction "$dir" --timeout "$tmo" \
-		>"$TS_TMP/x.$tag.cli" 2>&1 &
-	IKE_XC[$tag]=$!
-}
+# completed with matching checksums (its report in IKE_XLINE); lib_twosite's
+# ts_xfer_start / ts_xfer_wait.
+ike_xfer_start() { ts_xfer_start "$1" "$2" "$3" "$4" "$6" "$5" "$7" "$8"; }
+
 ike_xfer_wait() {
-	local tag=$1 rc
-	wait "${IKE_XC[$tag]}"
-	rc=$?
-	wait "${IKE_XS[$tag]}" 2>/dev/null
-	IKE_XLINE=$(<"$TS_TMP/x.$tag.cli")
-	IKE_XLINE=${IKE_XLINE%%$'\n'*}
-	echo "# xfer $tag: $IKE_XLINE"
-	((rc == 0)) && [[ $(ts_kv match "$IKE_XLINE") == yes ]]
+	ts_xfer_wait "$@"
+	local rc=$?
+	IKE_XLINE=$TS_XFER
+	return $rc
 }
 
 # ike_measure NAME FAMILY...: MEASURE the largest inner packet of each

@@ -542,25 +542,46 @@ ts_kv() {
 }
 
 TS_PORT=5000
+declare -A TS_XSPID=() TS_XCPID=() TS_XDESC=()
 
-# ts_xfer CLIENT_NS SERVER_NS SERVER_ADDR BYTES send|recv TIMEOUT_MS
-# One checked TCP transfer; sets TS_XFER (the client's report line) and
-# returns 0 only when the bytes arrived with matching checksums.
-ts_xfer() {
-	local cns=$1 sns=$2 addr=$3 bytes=$4 dir=$5 tmo=$6 port rc
-	TS_PORT=$((TS_PORT + 1))
-	port=$TS_PORT
-	rm -f "$TS_TMP/srv.ready"
+# ts_xfer_start TAG CLIENT_NS SERVER_NS SERVER_ADDR BYTES send|recv
+#	TIMEOUT_MS [PORT]
+# ts_xfer_wait TAG [quiet]
+# One checked TCP transfer of BYTES, in the background (on a fresh port
+# unless PORT is given); ts_xfer_wait returns 0 only when the bytes arrived
+# with matching checksums, sets TS_XFER to the client's report line, and
+# prints the server's report too when the transfer failed (unless quiet).
+ts_xfer_start() {
+	local tag=$1 cns=$2 sns=$3 addr=$4 bytes=$5 dir=$6 tmo=$7 port=${8:-}
+	if [[ -z $port ]]; then
+		TS_PORT=$((TS_PORT + 1))
+		port=$TS_PORT
+	fi
+	rm -f "$TS_TMP/x.$tag".*
 	ts_nsx_exec "$sns" "$TS_PROBE" xfer-server --port "$port" --count 1 \
-		--timeout "$tmo" --ready "$TS_TMP/srv.ready" >"$TS_TMP/srv.out" 2>&1 &
-	local spid=$!
-	busywait 5000 test -e "$TS_TMP/srv.ready" >/dev/null
-	TS_XFER=$(ts_nsx "$cns" "$TS_PROBE" xfer-client --connect "$addr" \
-		--port "$port" --bytes "$bytes" --direction "$dir" --timeout "$tmo" 2>&1)
+		--timeout "$tmo" --ready "$TS_TMP/x.$tag.ready" \
+		>"$TS_TMP/x.$tag.srv" 2>&1 &
+	TS_XSPID[$tag]=$!
+	busywait 5000 test -e "$TS_TMP/x.$tag.ready" >/dev/null
+	ts_nsx_exec "$cns" "$TS_PROBE" xfer-client --connect "$addr" \
+		--port "$port" --bytes "$bytes" --direction "$dir" \
+		--timeout "$tmo" >"$TS_TMP/x.$tag.cli" 2>&1 &
+	TS_XCPID[$tag]=$!
+	TS_XDESC[$tag]="$tag: ${cns%"$KSFT_NS_SUFFIX"} -> $addr ($dir $bytes bytes)"
+}
+
+ts_xfer_wait() {
+	local tag=$1 rc
+	wait "${TS_XCPID[$tag]}"
 	rc=$?
-	wait "$spid" 2>/dev/null
-	ktap_print_msg "xfer $cns -> $addr ($dir $bytes bytes): $TS_XFER"
-	((rc == 0)) && [[ $(ts_kv match "$TS_XFER") == yes ]]
+	wait "${TS_XSPID[$tag]}" 2>/dev/null
+	TS_XFER=$(grep -m1 '^role=' "$TS_TMP/x.$tag.cli") ||
+		TS_XFER=$(head -n 1 "$TS_TMP/x.$tag.cli")
+	ktap_print_msg "xfer ${TS_XDESC[$tag]}: $TS_XFER"
+	((rc == 0)) && [[ $(ts_kv match "$TS_XFER") == yes ]] && return 0
+	[[ ${2:-} == quiet ]] ||
+		ktap_print_msg "xfer $tag (server): $(head -c 300 "$TS_TMP/x.$tag.srv")"
+	return 1
 }
 
 # ts_xfer_both CLIENT_NS SERVER_NS SERVER_ADDR BYTES TIMEOUT_MS
@@ -569,89 +590,68 @@ ts_xfer() {
 # one receiving them (TS_XFER_RECV, TS_XFER_RECV_OK).  A stall costs one
 # timeout for both.  Returns the number of failed transfers.
 ts_xfer_both() {
-	local cns=$1 sns=$2 addr=$3 bytes=$4 tmo=$5 dir port rc line
-	local -A sp=() cp=()
-	for dir in send recv; do
-		TS_PORT=$((TS_PORT + 1))
-		port=$TS_PORT
-		rm -f "$TS_TMP/srv.$dir.ready"
-		ts_nsx_exec "$sns" "$TS_PROBE" xfer-server --port "$port" --count 1 \
-			--timeout "$tmo" --ready "$TS_TMP/srv.$dir.ready" \
-			>"$TS_TMP/srv.$dir.out" 2>&1 &
-		sp[$dir]=$!
-		busywait 5000 test -e "$TS_TMP/srv.$dir.ready" >/dev/null
-		ts_nsx_exec "$cns" "$TS_PROBE" xfer-client --connect "$addr" \
-			--port "$port" --bytes "$bytes" --direction "$dir" \
-			--timeout "$tmo" >"$TS_TMP/cli.$dir.out" 2>&1 &
-		cp[$dir]=$!
-	done
+	local cns=$1 sns=$2 addr=$3 bytes=$4 tmo=$5
+
+	ts_xfer_start send "$cns" "$sns" "$addr" "$bytes" send "$tmo"
+	ts_xfer_start recv "$cns" "$sns" "$addr" "$bytes" recv "$tmo"
 	TS_XFER_SEND_OK=0
 	TS_XFER_RECV_OK=0
-	for dir in send recv; do
-		wait "${cp[$dir]}"
-		rc=$?
-		wait "${sp[$dir]}" 2>/dev/null
-		line=$(grep -m1 '^role=' "$TS_TMP/cli.$dir.out")
-		ktap_print_msg "xfer $cns -> $addr ($dir $bytes bytes): $line"
-		if [[ $dir == send ]]; then
-			TS_XFER_SEND=$line
-			((rc == 0)) && [[ $(ts_kv match "$line") == yes ]] && TS_XFER_SEND_OK=1
-		else
-			TS_XFER_RECV=$line
-			((rc == 0)) && [[ $(ts_kv match "$line") == yes ]] && TS_XFER_RECV_OK=1
-		fi
-	done
+	ts_xfer_wait send quiet && TS_XFER_SEND_OK=1
+	TS_XFER_SEND=$TS_XFER
+	ts_xfer_wait recv quiet && TS_XFER_RECV_OK=1
+	TS_XFER_RECV=$TS_XFER
 	return $((2 - TS_XFER_SEND_OK - TS_XFER_RECV_OK))
 }
 
-# ts_syn_capture_start NS IFACE: capture the next SYN and SYN/ACK seen
-# arriving on IFACE (ts_syn_capture_stop prints them, one line each).
+# ts_syn_capture_start NS IFACE TAG [PORT [TIMEOUT_MS]]: capture the next
+# segment with SYN (of PORT) seen arriving on IFACE (within TIMEOUT_MS,
+# default 20 s); ts_syn_capture_mss TAG waits for it and prints its MSS
+# (nothing, and status 1: no MSS option, or nothing arrived).
 ts_syn_capture_start() {
-	local ns=$1 dev=$2 tag=$3
+	local ns=$1 dev=$2 tag=$3 port=() tmo=${5:-20000}
+	[[ -n ${4:-} ]] && port=(--port "$4")
 	rm -f "$TS_TMP/cap.$tag.ready" "$TS_TMP/cap.$tag.out"
 	ts_nsx_exec "$ns" "$TS_PROBE" recv-syn --iface "$dev" --syn-only \
-		--count 1 --timeout 20000 --ready "$TS_TMP/cap.$tag.ready" \
-		>"$TS_TMP/cap.$tag.out" 2>&1 &
-	eval "TS_CAP_PID_$tag=$!"
+		"${port[@]}" --count 1 --timeout "$tmo" \
+		--ready "$TS_TMP/cap.$tag.ready" >"$TS_TMP/cap.$tag.out" 2>&1 &
+	TS_CAP_PID[$tag]=$!
 	busywait 5000 test -e "$TS_TMP/cap.$tag.ready" >/dev/null
 }
 
-# ts_syn_capture_mss TAG: wait for the capture TAG and print the MSS it saw.
 ts_syn_capture_mss() {
-	local tag=$1 pid
-	eval "pid=\$TS_CAP_PID_$tag"
-	wait "$pid" 2>/dev/null
+	local tag=$1
+	wait "${TS_CAP_PID[$tag]}" 2>/dev/null
 	ts_kv mss "$(grep -m1 '^family=' "$TS_TMP/cap.$tag.out")"
 }
+declare -A TS_CAP_PID=()
 
-# ts_measure_inner 4|6: MEASURE the largest inner packet (IP header
+# ts_measure_inner 4|6 [LO HI]: MEASURE the largest inner packet (IP header
 # included) of that family that crosses the tunnel whole: h1 pings h2 with
 # DF (IPv4: the default of a ping socket while no "fragmentation needed"
 # arrives; IPv6 routers never fragment).  A ping too big for the tunnel is
 # refused by ra before encapsulation, its ICMP lost in the black hole.  One
-# round of pings every 8 bytes from TS_WAN_MTU - 128 to TS_WAN_MTU - 30,
-# then two every byte from the largest answered one to the next; the pings
-# of a round all at once (a lost one costs one second per round, not per
-# ping).
+# round of pings every 8 bytes from LO to HI (default TS_WAN_MTU - 128 to
+# TS_WAN_MTU - 30), then two every byte from the largest answered one to
+# the next; the pings of a round all at once (a lost one costs one second
+# per round, not per ping).  With TS_PING_BOTH=1 h2 pings h1 with the same
+# sizes at the same time, and a size counts only when answered both ways
+# (Linux sends an echo reply without DF: only the request's way is held to
+# the tunnel's MTU, so one way measures one router's tunnel).
 # Sets TS_INNER_MAX (0: none answered) and TS_INNER_OK=1 when every size
-# tried up to it was answered and none above it.  Wrap it in
-# ts_watch_start / ts_watch_stop to see the ESP packets it made.
+# tried up to it was answered and none above it, and TS_INNER_MAX is
+# inside LO..HI; returns 0 when TS_INNER_OK.  Wrap it in ts_watch_start /
+# ts_watch_stop to see the ESP packets it made.
 ts_measure_inner() {
-	local fam=$1 lo hi s sizes=() best=0 n retry suspects=()
+	local fam=$1 lo=${2:-$((TS_WAN_MTU - 128))} hi=${3:-$((TS_WAN_MTU - 30))}
+	local s sizes=() best=0 n retry suspects=() ways="h1 -> h2"
 	local -A pass=() tried=()
-	lo=$((TS_WAN_MTU - 128))
-	hi=$((TS_WAN_MTU - 30))
+	((${TS_PING_BOTH:-0})) && ways="h1 -> h2 and h2 -> h1"
 	for ((s = lo; s <= hi; s += 8)); do
 		sizes+=("$s")
-	done
-	_ts_ping_round "$fam" "${sizes[@]}"
-	for s in "${sizes[@]}"; do
 		tried[$s]=1
 	done
-	for s in "${TS_PING_OK[@]}"; do
-		pass[$s]=1
-		((s > best)) && best=$s
-	done
+	_ts_ping_round "$fam" "${sizes[@]}"
+	_ts_ping_answered
 	if ((best)); then
 		sizes=()
 		# Every size from it to the next coarse one, twice: one
@@ -662,13 +662,7 @@ ts_measure_inner() {
 			unset "pass[$s]"
 		done
 		_ts_ping_round "$fam" "${sizes[@]}"
-		for s in "${TS_PING_OK[@]}"; do
-			pass[$s]=1
-		done
-		best=0
-		for s in "${!pass[@]}"; do
-			((s > best)) && best=$s
-		done
+		_ts_ping_answered
 	fi
 	# A ping lost to a busy host looks like a refusal: sizes that
 	# contradict the threshold are pinged again (twice at most).
@@ -677,19 +671,27 @@ ts_measure_inner() {
 		((${#suspects[@]})) || break
 		ktap_print_msg "ping again (retry $retry): ${suspects[*]}"
 		_ts_ping_round "$fam" "${suspects[@]}"
-		for s in "${TS_PING_OK[@]}"; do
-			pass[$s]=1
-		done
-		best=0
-		for s in "${!pass[@]}"; do
-			((s > best)) && best=$s
-		done
+		_ts_ping_answered
 	done
 	_ts_ping_suspects
 	n=${#tried[@]}
 	TS_INNER_MAX=$best
-	TS_INNER_OK=$((best > 0 && ${#suspects[@]} == 0))
-	ktap_print_msg "measured: largest IPv$fam packet crossing h1 -> h2 and back with DF: $best bytes ($n sizes tried in $lo..$hi, consistent=$TS_INNER_OK${suspects[*]:+, contradicting: ${suspects[*]}})"
+	TS_INNER_OK=$((best > lo && best < hi && ${#suspects[@]} == 0))
+	ktap_print_msg "measured: largest IPv$fam packet crossing $ways with DF: $best bytes ($n sizes tried in $lo..$hi, consistent=$TS_INNER_OK${suspects[*]:+, contradicting: ${suspects[*]}})"
+	((TS_INNER_OK))
+}
+
+# _ts_ping_answered: (for ts_measure_inner) the sizes of TS_PING_OK into
+# pass, best = the largest size answered.
+_ts_ping_answered() {
+	local s
+	for s in "${TS_PING_OK[@]}"; do
+		pass[$s]=1
+	done
+	best=0
+	for s in "${!pass[@]}"; do
+		((s > best)) && best=$s
+	done
 }
 
 # _ts_ping_suspects: (for ts_measure_inner) the sizes tried whose answer
@@ -706,14 +708,14 @@ _ts_ping_suspects() {
 	done
 }
 
-# _ts_ping_round 4|6 SIZE...: one DF ping per inner packet SIZE, all at
-# once from h1 to h2; sets TS_PING_OK to the sizes answered.
-_ts_ping_round() {
-	local fam=$1 dst=$TS_H2_4 hdr=28 out
-	shift
-	[[ $fam == 6 ]] && dst=$TS_H2_6 hdr=48
+# _ts_pings NS DST 4|6 SIZE...: one DF ping per inner packet SIZE, all at
+# once from NS to DST; prints the sizes answered.
+_ts_pings() {
+	local ns=$1 dst=$2 fam=$3 hdr=28
+	shift 3
+	[[ $fam == 6 ]] && hdr=48
 	# shellcheck disable=SC2016 # expanded by the inner shell
-	out=$(ts_nsx "$TS_H1" bash -c '
+	ts_nsx "$ns" bash -c '
 		d=$1 f=$2 h=$3
 		shift 3
 		sizes=("$@") pids=()
@@ -723,9 +725,30 @@ _ts_ping_round() {
 		done
 		for i in "${!pids[@]}"; do
 			wait "${pids[i]}" && echo "${sizes[i]}"
-		done' _ "$dst" "$fam" "$hdr" "$@")
+		done' _ "$dst" "$fam" "$hdr" "$@"
+}
+
+# _ts_ping_round 4|6 SIZE...: the sizes pinged from h1 to h2 (and from h2
+# to h1 at the same time with TS_PING_BOTH=1); TS_PING_OK = the sizes
+# answered (both ways).
+_ts_ping_round() {
+	local fam=$1 d1=$TS_H2_4 d2=$TS_H1_4 s pid=
+	local -A back=()
+	shift
+	[[ $fam == 6 ]] && d1=$TS_H2_6 d2=$TS_H1_6
+	if ((${TS_PING_BOTH:-0})); then
+		_ts_pings "$TS_H2" "$d2" "$fam" "$@" >"$TS_TMP/pings.back" &
+		pid=$!
+	fi
 	TS_PING_OK=()
-	read -r -d '' -a TS_PING_OK <<<"$out"
+	read -r -d '' -a TS_PING_OK < <(_ts_pings "$TS_H1" "$d1" "$fam" "$@")
+	[[ -n $pid ]] || return 0
+	wait "$pid"
+	while read -r s; do back[$s]=1; done <"$TS_TMP/pings.back"
+	for s in "${!TS_PING_OK[@]}"; do
+		[[ -n ${back[${TS_PING_OK[s]}]+x} ]] || unset "TS_PING_OK[s]"
+	done
+	TS_PING_OK=("${TS_PING_OK[@]}")
 }
 
 # ------------------------------------------------------- swapping SAs --

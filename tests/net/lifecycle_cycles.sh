@@ -313,16 +313,17 @@ inside_netns() {
 }
 
 netns_phase() {
-	local i ok=0 names=() out t0 t1 f4 f6
+	local i ns ok=0 names=() out t0 t1 f4 f6
 	ms; t0=$REPLY
 	for ((i = 1; i <= NETNS; i++)); do
-		ip netns add "lcn$i" || { fail "netns: ip netns add lcn$i"; break; }
-		names+=("lcn$i")
-		KSFT_NS_LIST+=("lcn$i")
+		ns=lcn$i$KSFT_NS_SUFFIX
+		ip netns add "$ns" || { fail "netns: ip netns add $ns"; break; }
+		names+=("$ns")
+		KSFT_NS_LIST+=("$ns")
 		if ((i % 2)); then f4=legacy f6=nft; else f4=nft f6=legacy; fi
-		out=$(ip netns exec "lcn$i" "$SELF" --netns "lcn$i" $f4 $f6)
+		out=$(ip netns exec "$ns" "$SELF" --netns "lcn$i" $f4 $f6)
 		[[ $out == *"ok lcn$i"* ]] && ok=$((ok + 1))
-		[[ $out == *FAIL* ]] && echo "$out"
+		[[ $out == *"not ok"* ]] && echo "$out"
 	done
 	ms; t1=$REPLY
 	if ((ok == NETNS)); then
@@ -333,7 +334,7 @@ netns_phase() {
 	check "netns: refcount $((2 * NETNS)) with one v4 and one v6 rule in each" \
 		wait_refcnt $((2 * NETNS)) 10000
 	for i in "${names[@]}"; do ip netns del "$i"; done
-	KSFT_NS_LIST=(lc)
+	KSFT_NS_LIST=("$lc")
 	ms; t0=$REPLY
 	check "netns: refcount 0 once the namespaces (rules in place) are gone" \
 		wait_refcnt 0 60000
@@ -353,7 +354,7 @@ refused_phase() {
 	local f
 	for f in "${FLAVOURS[@]}"; do
 		IPTABLES=iptables-$f
-		check "$f: a rule in lc" ipt_ns lc -A FORWARD -p tcp -j IPSECMSS --set-mss $CLAMP
+		check "$f: a rule in lc" ipt_ns "$lc" -A FORWARD -p tcp -j IPSECMSS --set-mss $CLAMP
 		if rmmod $MOD >"$TMPD/rmmod.err" 2>&1; then
 			fail "$f: rmmod $MOD succeeded while a rule uses it"
 			modprobe $MOD
@@ -368,7 +369,7 @@ refused_phase() {
 		else
 			fail "$f: refcount $REPLY with one rule, want 1"
 		fi
-		check "$f: flush" ipt_ns lc -F FORWARD
+		check "$f: flush" ipt_ns "$lc" -F FORWARD
 		check "$f: refcount 0 after the flush" wait_refcnt 0 10000
 	done
 }
@@ -399,13 +400,13 @@ modinfo $MOD >/dev/null 2>&1 || skip "module $MOD not installed"
 echo "# kernel $(uname -r)"
 DMESG0=$(dmesg | wc -l)
 ms; T0=$REPLY
-setup_ns lc || { fail "namespace lc"; finish; }
-ip -n lc addr add 10.9.9.9/32 dev lo
+setup_ns -u lc || { fail "namespace lc"; finish; }
+ip -n "$lc" addr add 10.9.9.9/32 dev lo
 check "modprobe $MOD" modprobe $MOD
 refused_phase
 ms; echo "# phase 1: $((REPLY - T0)) ms"
 
-ip netns exec lc "$SELF" --lc "$TMPD" || KSFT_FAILED=1
+ip netns exec "$lc" "$SELF" --lc "$TMPD" || KSFT_FAILED=1
 ms; echo "# phases 2-3: $((REPLY - T0)) ms"
 
 netns_phase

@@ -25,14 +25,9 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-LIB=${IPSECMSS_LIB:-$HERE/lib.sh}
-[[ -e $LIB ]] || LIB=$HERE/../vm/lib.sh
-# shellcheck source=../vm/lib.sh
-. "$LIB"
 # shellcheck source=lib_router.sh
 . "$HERE/lib_router.sh"
 
-PROBE=${PROBE:-$(command -v ipsecmss-probe || echo "$HERE/../tools/ipsecmss-probe")}
 CLI=${CLI:-$(command -v ipsecmss || echo "$HERE/../../userspace/ipsecmss")}
 PORT=30000
 RPID=	# a process in the router namespace: its /proc/PID/net is the router's
@@ -95,7 +90,7 @@ squeeze() {
 # check_cli TAG NS [RUNAS...]: `ipsecmss stats` and `--json` in NS show what
 # NS's file holds
 check_cli() {
-	local tag=$1 ns=$2 out
+	local tag=$1 ns=$2 out where=${2%"$KSFT_NS_SUFFIX"}
 	shift 2
 	local -A now
 	read_file now "$ns"
@@ -104,15 +99,15 @@ check_cli() {
 	out=$(ip netns exec "$ns" "$@" "$CLI" stats 2>&1)
 	squeeze "$out"
 	if [[ $REPLY == "$wt" ]]; then
-		pass "$tag: 'ipsecmss stats' in $ns shows the file's counters"
+		pass "$tag: 'ipsecmss stats' in $where shows the file's counters"
 	else
-		fail "$tag: 'ipsecmss stats' in $ns: got [$REPLY] want [$wt]"
+		fail "$tag: 'ipsecmss stats' in $where: got [$REPLY] want [$wt]"
 	fi
 	out=$(ip netns exec "$ns" "$@" "$CLI" stats --json 2>&1)
 	if [[ $out == "$wj" ]]; then
-		pass "$tag: 'ipsecmss stats --json' in $ns shows the file's counters"
+		pass "$tag: 'ipsecmss stats --json' in $where shows the file's counters"
 	else
-		fail "$tag: 'ipsecmss stats --json' in $ns: got [$out] want [$wj]"
+		fail "$tag: 'ipsecmss stats --json' in $where: got [$out] want [$wj]"
 	fi
 }
 
@@ -121,7 +116,7 @@ send() {
 	local fam=$1 src dst
 	shift
 	if [[ $fam == 4 ]]; then src=$C4 dst=$S4; else src=$C6 dst=$S6; fi
-	ip netns exec client "$PROBE" syn --src "$src" --dst "$dst" \
+	ip netns exec "$client" "$PROBE" syn --src "$src" --dst "$dst" \
 		--sport 40000 --dport $((PORT++)) "$@" >/dev/null 2>&1
 }
 
@@ -136,7 +131,7 @@ rule_pkts() {
 		[[ $line == *IPSECMSS* ]] || continue
 		read -r REPLY _ <<<"$line"
 		return 0
-	done < <(ip netns exec router $ipt -L FORWARD -n -v -x)
+	done < <(ip netns exec "$router" $ipt -L FORWARD -n -v -x)
 	return 1
 }
 
@@ -158,7 +153,7 @@ scenario() {
 	local name=$1 fam=$2 deltas=$3 d errs=() spec=
 	shift 3
 	local -A before after
-	read_file before router
+	read_file before "$router"
 	rule_pkts "$fam"; local pkts=$REPLY
 	if ! send "$fam" "$@"; then
 		fail "$name v$fam: ipsecmss-probe syn $* failed"
@@ -167,7 +162,7 @@ scenario() {
 	for d in $deltas; do spec+=" ipv$fam.$d"; done
 	settle "$fam" $((pkts + 1)) ||
 		errs+=("the segment did not reach the rule within 5 s")
-	read_file after router
+	read_file after "$router"
 	ipsecmss_deltas before after "$spec"
 	[[ -z $REPLY ]] || errs+=("$REPLY")
 	if ((${#errs[@]})); then
@@ -175,7 +170,7 @@ scenario() {
 	else
 		pass "$name v$fam: counters moved by exactly ${deltas:-nothing}"
 	fi
-	check_cli "$name v$fam" router
+	check_cli "$name v$fam" "$router"
 }
 
 setup_topology || { fail "topology"; finish; }
@@ -183,22 +178,22 @@ modprobe xt_IPSECMSS 2>/dev/null
 for fam in 4 6; do
 	ipt=iptables-legacy
 	[[ $fam == 6 ]] && ipt=ip6tables-legacy
-	ip netns exec router $ipt -A FORWARD -p tcp -j IPSECMSS --set-mss 1000 ||
+	ip netns exec "$router" $ipt -A FORWARD -p tcp -j IPSECMSS --set-mss 1000 ||
 		fail "v$fam: the rule was refused"
 done
 
 # 1. fresh: all zeros, in the file and in both outputs; entries counts
 # the two rules (iptables and ip6tables)
 declare -A zero
-read_file zero router
+read_file zero "$router"
 nz=0
 for k in "${!zero[@]}"; do [[ $k == entries ]] || ((zero[$k] == 0)) || nz=1; done
 if ((${#zero[@]} == 2 * ${#IPSECMSS_COLS[@]} + 1 && !nz && zero[entries] == 2)); then
 	pass "fresh namespace: $((${#zero[@]} - 1)) counters, all 0; entries 2 (the two rules)"
 else
-	fail "fresh namespace: ${#zero[@]} counters: $(ip netns exec router cat /proc/net/stat/ipsecmss)"
+	fail "fresh namespace: ${#zero[@]} counters: $(ip netns exec "$router" cat /proc/net/stat/ipsecmss)"
 fi
-check_cli "fresh" router
+check_cli "fresh" "$router"
 
 for fam in 4 6; do
 	scenario "non-SYN (ACK, MSS option)" $fam "" --flags A --opts 020405b4
@@ -215,20 +210,20 @@ for fam in 4 6; do
 done
 
 # Per namespace: the server saw every segment but has no rule.
-check_cli "other namespace" server
+check_cli "other namespace" "$server"
 declare -A srv
-read_file srv server
+read_file srv "$server"
 nz=0
 for k in "${!srv[@]}"; do ((srv[$k] == 0)) || nz=1; done
 if ((!nz)); then
 	pass "the server namespace's counters stay 0 (they are per namespace)"
 else
-	fail "the server namespace's counters moved: $(ip netns exec server cat /proc/net/stat/ipsecmss)"
+	fail "the server namespace's counters moved: $(ip netns exec "$server" cat /proc/net/stat/ipsecmss)"
 fi
 
 # Readable without root: the file is 0444 and holds counts only.
 if command -v setpriv >/dev/null; then
-	check_cli "unprivileged (uid 65534)" router \
+	check_cli "unprivileged (uid 65534)" "$router" \
 		setpriv --reuid 65534 --regid 65534 --clear-groups
 else
 	echo "# setpriv not in the guest: the unprivileged read is not checked"
@@ -237,23 +232,23 @@ fi
 # every field of the header, and its first field, "entries" (the only one
 # it shows as a value rather than a rate per interval), is the rule count.
 if command -v lnstat >/dev/null; then
-	hdr=$(ip netns exec router head -n 1 /proc/net/stat/ipsecmss)
+	hdr=$(ip netns exec "$router" head -n 1 /proc/net/stat/ipsecmss)
 	read -ra want <<<"$hdr"
 	got=()
 	while read -r n name; do
 		[[ $n == *: && -n $name ]] && got+=("$name")
-	done < <(ip netns exec router lnstat -d -f ipsecmss 2>&1)
+	done < <(ip netns exec "$router" lnstat -d -f ipsecmss 2>&1)
 	[[ "${got[*]}" == "${want[*]}" ]] &&
 		pass "lnstat -d -f ipsecmss lists the file's ${#want[@]} fields" ||
 		fail "lnstat -d -f ipsecmss: got [${got[*]}] want [${want[*]}]"
-	out=$(ip netns exec router lnstat -f ipsecmss -k entries -c 1 -j 2>&1)
+	out=$(ip netns exec "$router" lnstat -f ipsecmss -k entries -c 1 -j 2>&1)
 	[[ $out == '{"entries":2}' ]] &&
 		pass "lnstat reads entries 2 (the two rules)" ||
 		fail "lnstat -f ipsecmss -k entries: got [$out] want [{\"entries\":2}]"
 else
 	fail "lnstat is not in the guest (tests/vm/run.sh copies it from iproute2)"
 fi
-mode=$(ip netns exec router stat -c %a /proc/net/stat/ipsecmss 2>/dev/null)
+mode=$(ip netns exec "$router" stat -c %a /proc/net/stat/ipsecmss 2>/dev/null)
 check "the file is mode 444" test "$mode" = 444
 
 finish

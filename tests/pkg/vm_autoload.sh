@@ -51,32 +51,32 @@ if loaded; then
 	busywait 5000 rmmod xt_IPSECMSS >/dev/null 2>&1
 fi
 check "xt_IPSECMSS is not loaded at the start" unloaded
-setup_ns pkg || finish
+setup_ns -u pkg || finish
 
 for flavour in legacy nft; do
 	IPTABLES=iptables-$flavour IP6TABLES=ip6tables-$flavour
 	echo "# ---- $IPTABLES / $IP6TABLES"
 	check "$flavour: not loaded before the rule" unloaded
 	check "$flavour: iptables -A FORWARD -p tcp -j IPSECMSS --set-mss 1344" \
-		ipt_ns pkg -A FORWARD -p tcp -j IPSECMSS --set-mss 1344
+		ipt_ns "$pkg" -A FORWARD -p tcp -j IPSECMSS --set-mss 1344
 	check "$flavour: the rule loaded xt_IPSECMSS" loaded
 	check "$flavour: the rule holds a reference (refcnt $(refcnt))" \
 		test "$(refcnt)" -ge 1
 	check_fail "$flavour: rmmod xt_IPSECMSS refused while the rule exists" \
 		rmmod xt_IPSECMSS
 	check "$flavour: still loaded after the refused rmmod" loaded
-	check "$flavour: iptables -F" ipt_ns pkg -F FORWARD
+	check "$flavour: iptables -F" ipt_ns "$pkg" -F FORWARD
 	# nf_tables drops its reference after the commit, asynchronously.
 	check "$flavour: rmmod xt_IPSECMSS after the flush" \
 		busywait 5000 rmmod xt_IPSECMSS
 	check "$flavour: unloaded" unloaded
 
 	check "$flavour: ip6tables -A FORWARD -p tcp -j IPSECMSS --set-mss 1344" \
-		ip6t_ns pkg -A FORWARD -p tcp -j IPSECMSS --set-mss 1344
+		ip6t_ns "$pkg" -A FORWARD -p tcp -j IPSECMSS --set-mss 1344
 	check "$flavour: the IPv6 rule loaded xt_IPSECMSS" loaded
 	check_fail "$flavour: rmmod refused while the IPv6 rule exists" \
 		rmmod xt_IPSECMSS
-	check "$flavour: ip6tables -F" ip6t_ns pkg -F FORWARD
+	check "$flavour: ip6tables -F" ip6t_ns "$pkg" -F FORWARD
 	check "$flavour: rmmod after the IPv6 flush" busywait 5000 rmmod xt_IPSECMSS
 done
 
