@@ -24,7 +24,6 @@
 #endif
 
 #define U16_MAX_VAL	0xffffu
-#define SIZE_SANE	0x10000u	/* no header, IV, ICV or block is this big */
 
 static unsigned int get_be16(const unsigned char *p)
 {
@@ -278,6 +277,9 @@ unsigned int ipsecmss_mss_for_mtu(unsigned int mtu, unsigned int overhead,
 	return mss > U16_MAX_VAL ? U16_MAX_VAL : mss;
 }
 
+#ifndef __KERNEL__	/* ESP sizing: userspace only (see the header) */
+#define SIZE_SANE	0x10000u	/* no header, IV, ICV or block is this big */
+
 static int esp_sane(const struct ipsecmss_esp *esp)
 {
 	unsigned int block = esp->block;
@@ -327,3 +329,4 @@ unsigned int ipsecmss_esp_worst_overhead(const struct ipsecmss_esp *esp)
 	return esp_head(esp) + esp->icv + IPSECMSS_ESP_TRAILER +
 	       esp_align(esp) - 1;
 }
+#endif /* !__KERNEL__ */

@@ -148,6 +148,14 @@ unsigned int ipsecmss_csum_sum(const unsigned char *p, unsigned int len,
 unsigned int ipsecmss_mss_for_mtu(unsigned int mtu, unsigned int overhead,
 				  int ipv6);
 
+#ifndef __KERNEL__
+/*
+ * ESP sizing, for userspace only (ipsecmss calc and sa, the tests' cross
+ * check of the kernel's own sizing): the module never re-derives an SA's
+ * size, it reads the kernel's (the xfrm bundle's MTU), so it does not
+ * carry this code.
+ */
+
 /* The parameters of one ESP SA that decide its size on the wire. */
 struct ipsecmss_esp {
 	unsigned int outer_hdr;	/* outer IP header: 20, 40; 0 in transport mode */
@@ -175,5 +183,6 @@ unsigned int ipsecmss_esp_inner_max(unsigned int mtu,
  * the N that is safe whatever the MTU.  0 for absurd parameters.
  */
 unsigned int ipsecmss_esp_worst_overhead(const struct ipsecmss_esp *esp);
+#endif /* !__KERNEL__ */
 
 #endif /* _IPSECMSS_CORE_H */
