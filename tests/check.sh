@@ -234,10 +234,11 @@ test_kernels() {
 # whole suite runs on the host's own Debian kernel (linux-image-amd64, 6.1)
 # and on the newest one (trixie-backports'); 6.12 runs the functional,
 # two-site, every auto and the hostile-input tests; 5.10 the same but for
-# auto_held, auto_routebased and auto_transforms: on 5.10 the on-demand
-# test leaves a device reference behind (unregister_netdevice waits for
-# ever, and the tests after it hang), not yet explained, so those three
-# are not claimed there.
+# auto_held and auto_transforms.  On 5.10 the on-demand scenario leaves a
+# device reference behind in the kernel, with or without an IPSECMSS rule
+# (unregister_netdevice waits for ever and the tests after it hang); and
+# 5.10 puts AH packets of several segments on the WAN (8152 bytes on a
+# 1454 link), so the transforms test's AH case cannot hold there.
 kernel_tests() {
 	local t host dist
 
@@ -252,7 +253,7 @@ kernel_tests() {
 		[[ -x $t ]] || continue
 		if [[ $dist == bullseye ]]; then
 			case $t in
-			*/auto_held.sh|*/auto_routebased.sh|*/auto_transforms.sh)
+			*/auto_held.sh|*/auto_transforms.sh)
 				continue ;;
 			esac
 		fi
