@@ -14,7 +14,8 @@
 #   ipcomp    what strongSwan's compress=yes installs: an IPComp SA in tunnel
 #             mode and an ESP SA in transport mode, policies with the two
 #             templates (the inbound IPComp one optional, `level use`, as
-#             uncompressed packets arrive as IP-in-IP); IPv4 inner.
+#             uncompressed packets arrive as IP-in-IP); IPv4 and IPv6
+#             inner, in IPv4 SAs marked af-unspec.
 #   ah        an AH tunnel, hmac(sha256) truncated to 128 bits; IPv4 and IPv6.
 #   mtu-lock  a plain ESP tunnel over a 1500-byte WAN, rb's routes to the far
 #             LAN with `mtu lock` 1300 (IPv4) and 1340 (IPv6), below what ESP
@@ -111,11 +112,12 @@ tx_esp_tunnel() {
 tx_batch_ipcomp() {
 	local a=$TS_WAN_A4 b=$TS_WAN_B4 algo=${TS_ALGO_CACHE[$TS_SUITE]}
 	tx_side "$1"
-	echo "xfrm state add src $a dst $b proto comp spi 0x1001 reqid 1 mode tunnel comp deflate"
-	echo "xfrm state add src $b dst $a proto comp spi 0x2001 reqid 2 mode tunnel comp deflate"
-	echo "xfrm state add src $a dst $b proto esp spi 0x1000 reqid 1 mode transport $algo"
-	echo "xfrm state add src $b dst $a proto esp spi 0x2000 reqid 2 mode transport $algo"
-	tx_policies 4 \
+	# af-unspec: the IPv4 SAs carry the inner IPv6 packets too.
+	echo "xfrm state add src $a dst $b proto comp spi 0x1001 reqid 1 mode tunnel flag af-unspec comp deflate"
+	echo "xfrm state add src $b dst $a proto comp spi 0x2001 reqid 2 mode tunnel flag af-unspec comp deflate"
+	echo "xfrm state add src $a dst $b proto esp spi 0x1000 reqid 1 mode transport flag af-unspec $algo"
+	echo "xfrm state add src $b dst $a proto esp spi 0x2000 reqid 2 mode transport flag af-unspec $algo"
+	tx_policies "4 6" \
 		"tmpl src $ME dst $PEER proto comp mode tunnel reqid $OREQ tmpl src $ME dst $PEER proto esp mode transport reqid $OREQ" \
 		"tmpl src $PEER dst $ME proto comp mode tunnel reqid $IREQ level use tmpl src $PEER dst $ME proto esp mode transport reqid $IREQ"
 }
@@ -375,7 +377,7 @@ main() {
 	TX_AH_KEY=$(ts_key 32)
 	for c in $CASES; do
 		case $c in
-		ipcomp)   one_case ipcomp 1500 4 ;;
+		ipcomp)   one_case ipcomp 1500 "4 6" ;;
 		ah)       one_case ah 1454 "4 6" ;;
 		mtu-lock) one_case mtu-lock 1500 "4 6" ;;
 		mark)     one_case mark 1454 "4 6" ;;
