@@ -265,8 +265,8 @@ confirm() {
 	watch_start
 	xfer_start t4 "$TS_H1" "$TS_H2" "$TS_H2_4" send $STALL_MS $PB4
 	xfer_start t6 "$TS_H1" "$TS_H2" "$TS_H2_6" recv $STALL_MS $PB6
-	xfer_wait t4; ok4=$?; l4=$(ts_kv error "$XLINE")
-	xfer_wait t6; ok6=$?; l6=$(ts_kv error "$XLINE")
+	xfer_wait t4 quiet; ok4=$?; l4=$(ts_kv error "$XLINE")
+	xfer_wait t6 quiet; ok6=$?; l6=$(ts_kv error "$XLINE")
 	watch_stop
 	if ((ok4 != 0 || W_FRAGS > 0)) && ((ok6 != 0 || W_FRAGS > 0)); then
 		pass "$name: --set-mss $((m4 + 1)) / $((m6 + 1)) do not cross whole (IPv4: ${l4:-completed}, IPv6: ${l6:-completed}, $W_FRAGS fragments on the WAN)"

@@ -120,7 +120,7 @@ rekey() {
 	ts_watch_start
 	IKE_PORT=$((IKE_PORT + 1))
 	port=$IKE_PORT
-	ike_xfer_start long "$TS_H1" "$TS_H2" "$TS_H2_4" send "$REKEY_BYTES" 60000 "$port"
+	ts_xfer_start long "$TS_H1" "$TS_H2" "$TS_H2_4" "$REKEY_BYTES" send 60000 "$port"
 	# Data flowing before the rekey starts.
 	sleep 1
 	t0=$(now_ms)
@@ -143,7 +143,7 @@ rekey() {
 	fi
 	# (change, not delete: deleting the qdisc would drop what it holds)
 	ts_nsx "$TS_H1" "$TC" qdisc change dev eth0 root netem rate 10gbit
-	ike_xfer_wait long
+	ts_xfer_wait long
 	r=$?
 	ts_watch_stop
 	ike_syns_stop

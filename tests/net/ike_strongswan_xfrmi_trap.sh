@@ -94,8 +94,8 @@ on_demand() {
 		ts_watch_start
 		IKE_PORT=$((IKE_PORT + 1))
 		port=$IKE_PORT
-		ike_xfer_start first "$TS_H1" "$TS_H2" "$TS_H2_4" send "$XFER_BYTES" "$IKE_XFER_MS" "$port"
-		ike_xfer_wait first || { ok=0; bad+=("the first connection failed;"); }
+		ts_xfer_start first "$TS_H1" "$TS_H2" "$TS_H2_4" "$XFER_BYTES" send "$IKE_XFER_MS" "$port"
+		ts_xfer_wait first || { ok=0; bad+=("the first connection failed;"); }
 		ts_watch_stop
 		ike_syns_stop
 		busywait "$IKE_UP_MS" ike_sas_up "$TS_RA" "$TS_RB" >/dev/null ||

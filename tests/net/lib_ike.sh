@@ -377,19 +377,6 @@ no_pmtu_exception() {
 	return 0
 }
 
-# ike_xfer_start TAG CLIENT_NS SERVER_NS ADDR DIR BYTES TIMEOUT_MS PORT:
-# one checked transfer in the background; ike_xfer_wait TAG: 0 when it
-# completed with matching checksums (its report in IKE_XLINE); lib_twosite's
-# ts_xfer_start / ts_xfer_wait.
-ike_xfer_start() { ts_xfer_start "$1" "$2" "$3" "$4" "$6" "$5" "$7" "$8"; }
-
-ike_xfer_wait() {
-	ts_xfer_wait "$@"
-	local rc=$?
-	IKE_XLINE=$TS_XFER
-	return $rc
-}
-
 # ike_measure NAME FAMILY...: MEASURE the largest inner packet of each
 # family crossing the tunnel whole (ts_measure_inner: DF pings into the
 # PMTU black hole); sets IKE_P4 / IKE_P6 and IKE_M4 = P4 - 40, IKE_M6 =
@@ -440,15 +427,15 @@ ike_confirm() {
 		[[ $fam == 6 ]] && m=$IKE_M6 addr=$TS_H2_6
 		ts_watch_start
 		tag=p$fam
-		ike_xfer_start "$tag" "$TS_H1" "$TS_H2" "$addr" send 100000 "$IKE_XFER_MS" "${port[a$fam]}"
-		ike_xfer_wait "$tag"
+		ts_xfer_start "$tag" "$TS_H1" "$TS_H2" "$addr" 100000 send "$IKE_XFER_MS" "${port[a$fam]}"
+		ts_xfer_wait "$tag"
 		r=$?
 		ts_watch_stop
 		((r == 0 && TS_FRAGS == 0)) || { ok=0; bad+=("IPv$fam --set-mss $m: rc=$r frags=$TS_FRAGS;"); }
 		ts_watch_start
 		tag=q$fam
-		ike_xfer_start "$tag" "$TS_H1" "$TS_H2" "$addr" send 100000 "$IKE_STALL_MS" "${port[b$fam]}"
-		ike_xfer_wait "$tag"
+		ts_xfer_start "$tag" "$TS_H1" "$TS_H2" "$addr" 100000 send "$IKE_STALL_MS" "${port[b$fam]}"
+		ts_xfer_wait "$tag" quiet	# (expected to stall)
 		r=$?
 		ts_watch_stop
 		((r != 0 || TS_FRAGS > 0)) || { ok=0; bad+=("IPv$fam --set-mss $((m + 1)) crossed whole;"); }
@@ -566,11 +553,11 @@ ike_auto_conns() {
 			IKE_PORT=$((IKE_PORT + 1))
 			ports+=("$IKE_PORT")
 			tags+=("$tag")
-			ike_xfer_start "$tag" "$cns" "$sns" "$addr" send "$bytes" "$IKE_XFER_MS" "$IKE_PORT"
+			ts_xfer_start "$tag" "$cns" "$sns" "$addr" "$bytes" send "$IKE_XFER_MS" "$IKE_PORT"
 		done
 	done
 	for tag in "${tags[@]}"; do
-		ike_xfer_wait "$tag" || { ok=0; bad+=("$tag: transfer failed;"); }
+		ts_xfer_wait "$tag" || { ok=0; bad+=("$tag: transfer failed;"); }
 	done
 	ts_watch_stop
 	ike_syns_stop
