@@ -151,6 +151,37 @@ measure_df() {
 	return 1
 }
 
+# sa_view NAME KIND M4 M6: `ipsecmss sa` in ra lists ra's outbound SA with
+# the tunnel device (ipsec0, its kind, its if_id or key as the SA's mark)
+# and the exact MSS through it: M4 and M6, as measured.
+sa_view() {
+	local name=$1 kind=$2 m4=$3 m6=$4 line rec want key got bad=()
+	local -A want_kv=([dev]=ipsec0 [dev_mss4]=$m4 [dev_mss6]=$m6)
+	case $kind in
+	xfrmi) want_kv[dev_kind]=xfrm want_kv[if_id]=7 ;;
+	vti|vti6) want_kv[dev_kind]=$kind want_kv[mark]=0x7/0xffffffff ;;
+	esac
+	rec=
+	while read -r line; do
+		[[ " $line " == *" src=$TS_WAN_A4 "* || " $line " == *" src=$TS_WAN_A6 "* ]] &&
+			{ rec=$line; break; }
+	done < <(ts_nsx "$TS_RA" ipsecmss sa --format kv 2>&1)
+	if [[ -z $rec ]]; then
+		fail "$name: ipsecmss sa in ra lists no SA from ra"
+		return
+	fi
+	for key in "${!want_kv[@]}"; do
+		want=${want_kv[$key]}
+		got=$(ts_kv "$key" "$rec") || got="(none)"
+		[[ $got == "$want" ]] || bad+=("$key=$got, want $want;")
+	done
+	if ((${#bad[@]} == 0)); then
+		pass "$name: ipsecmss sa in ra: ra's outbound SA via ipsec0 ($kind), exact MSS through it $m4 / $m6 = measured"
+	else
+		fail "$name: ipsecmss sa in ra: ${bad[*]} ($rec)"
+	fi
+}
+
 # rb_case NAME KIND WAN_MTU DEV_MTU NATT RULE_ROUTER(ra|rb) CHAIN
 rb_case() {
 	local name=$1 kind=$2 wmtu=$3 dmtu=$4 natt=$5 router=$6 chain=$7 nopt=()
@@ -204,6 +235,9 @@ rb_case() {
 			fail "$name: already_low +$(delta ipv4 already_low) / +$(delta ipv6 already_low), want +2 / +2 (the SYNs entering the tunnel, seen twice in POSTROUTING)"
 		fi
 	fi
+	# 5. the CLI's view of ra's outbound SA: the device and the MSS
+	# through it, equal to the measured one.
+	sa_view "$name" "$kind" "$m4" "$m6"
 	TABLE+=("$(printf '%-34s %4s %4s | %4s | %4s %4s | %-9s %-9s | %-9s %-9s' \
 		"$name" "$wmtu" "$(ts_link_mtu "$TS_RA" ipsec0)" "$P" "$m4" "$m6" "$a4" "$a6" "$t4" "$t6")")
 }
