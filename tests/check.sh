@@ -164,7 +164,7 @@ script_block() {
 
 # vm_retry KVER DIR: a second run, in a fresh VM, of the guest scripts
 # that failed on KVER, when nothing else failed (the VM finished, its
-# kernel log is clean) and at most two scripts did: the netdev CI's
+# kernel log is clean, no script hung) and at most two scripts did: the netdev CI's
 # practice with tests that can lose a race to a loaded host (two VMs of
 # two vCPUs share two host CPUs here).  A script counts as its second run
 # says (VM_ADJ: the change to the first run's counts); one that passes
@@ -177,6 +177,8 @@ vm_retry() {
 
 	grep -q '^IPSECMSS-VM-RESULT:' "$log" || return 1
 	grep -qE '^ok [0-9]+ kernel-log' "$log" || return 1
+	# A script that hung (its timeout) is not a lost race.
+	grep -qE '^not ok [0-9]+ .*# TIMEOUT' "$log" && return 1
 	mapfile -t bad < <(grep -E '^not ok [0-9]+ ' "$log" | awk '{ print $4 }')
 	((${#bad[@]} >= 1 && ${#bad[@]} <= 2)) || return 1
 	for s in "${bad[@]}"; do
