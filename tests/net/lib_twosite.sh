@@ -584,6 +584,14 @@ ts_xfer_wait() {
 	return 1
 }
 
+# ts_xfer CLIENT_NS SERVER_NS SERVER_ADDR BYTES send|recv TIMEOUT_MS: one
+# checked transfer, waited for (TS_XFER: the client's report line);
+# returns 0 only when the bytes arrived with matching checksums.
+ts_xfer() {
+	ts_xfer_start one "$@"
+	ts_xfer_wait one quiet
+}
+
 # ts_xfer_both CLIENT_NS SERVER_NS SERVER_ADDR BYTES TIMEOUT_MS
 # Two checked transfers at once on two connections from the client: one
 # sending BYTES (TS_XFER_SEND, TS_XFER_SEND_OK=1 when they arrived intact),
