@@ -33,6 +33,8 @@ static const char *const ipsecmss_stat_names[__IPSECMSS_STAT_MAX] = {
 	[IPSECMSS_STAT_NO_SA]		= "no_sa",
 	[IPSECMSS_STAT_UNKNOWN_XFRM]	= "unknown_xfrm",
 	[IPSECMSS_STAT_HELD]		= "held",
+	[IPSECMSS_STAT_CACHE_HIT]	= "cache_hit",
+	[IPSECMSS_STAT_CACHE_MISS]	= "cache_miss",
 };
 
 static const char *const ipsecmss_family_names[IPSECMSS_FAMILIES] = {
@@ -64,7 +66,7 @@ static void ipsecmss_stats_cpu(struct seq_file *seq,
 	seq_printf(seq, "%08x", rules);
 	for (f = 0; f < IPSECMSS_FAMILIES; f++) {
 		syn = 0;
-		for (i = 0; i < __IPSECMSS_STAT_MAX; i++)
+		for (i = 0; i < __IPSECMSS_STAT_OUTCOMES; i++)
 			syn += s->v[f][i];
 		seq_printf(seq, " %08lx", syn);
 		for (i = 0; i < __IPSECMSS_STAT_MAX; i++)

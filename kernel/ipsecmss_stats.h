@@ -12,9 +12,12 @@
 #include <net/netns/generic.h>
 
 /*
- * What became of one SYN or SYN/ACK: every SYN counts exactly one of
- * these, so the number of SYNs seen is their sum, made when the file is
- * read.  The order is the column order of /proc/net/stat/ipsecmss.
+ * What became of one SYN or SYN/ACK: every SYN counts exactly one of the
+ * outcomes, so the number of SYNs seen is their sum, made when the file
+ * is read.  Then how auto's legs were sized: each leg that needed a
+ * lookup counts a cache hit or miss, or neither while the cache may not
+ * be used (ipsecmss_cache_usable()).  The order is the column order of
+ * /proc/net/stat/ipsecmss.
  */
 enum ipsecmss_stat {
 	IPSECMSS_STAT_LOWERED,		/* MSS option lowered */
@@ -27,6 +30,9 @@ enum ipsecmss_stat {
 	IPSECMSS_STAT_NO_SA,		/* auto: an SA not (yet) usable */
 	IPSECMSS_STAT_UNKNOWN_XFRM,	/* auto: a transform it cannot size */
 	IPSECMSS_STAT_HELD,		/* auto: held for an SA being negotiated */
+	__IPSECMSS_STAT_OUTCOMES,
+	IPSECMSS_STAT_CACHE_HIT = __IPSECMSS_STAT_OUTCOMES, /* leg from cache */
+	IPSECMSS_STAT_CACHE_MISS,	/* leg looked up */
 	__IPSECMSS_STAT_MAX,
 };
 

@@ -29,6 +29,7 @@
 #include "xt_IPSECMSS.h"
 #include "ipsecmss_core.h"
 #include "ipsecmss_stats.h"
+#include "ipsecmss_cache.h"
 #include "compat.h"
 
 MODULE_LICENSE("GPL");
@@ -198,15 +199,21 @@ static enum ipsecmss_stat ipsecmss_lookup_failed(long err)
  * The largest inner packet the tunnel device of @route sends whole: the
  * smaller of the route's MTU (what the forwarding checks) and that of the
  * bundle the device's own lookup finds (what the device checks).  @fl is
- * the packet's flow; the device's lookup settings are put into it.
+ * the packet's flow; the device's lookup settings are put into it.  The
+ * bundle goes to *@leg (the way back, which the caller caches whole) or,
+ * with @leg NULL (the forward leg), to the cache under the device's
+ * lookup, whose entry a later SYN of the same hosts uses instead.
  */
 static unsigned int ipsecmss_tunnel_mtu(struct dst_entry *route,
 					enum ipsecmss_tunnel kind,
-					struct flowi *fl,
-					enum ipsecmss_stat *why)
+					struct flowi *fl, bool ipv6,
+					enum ipsecmss_stat *why,
+					struct dst_entry **leg)
 {
+	struct ipsecmss_cache_key key;
 	struct dst_entry *bundle;
-	unsigned int mtu;
+	unsigned int mtu, flushes = 0;
+	bool cached = false;
 	struct net *net;
 	u32 if_id;
 
@@ -214,6 +221,16 @@ static unsigned int ipsecmss_tunnel_mtu(struct dst_entry *route,
 	if (!net) {
 		*why = IPSECMSS_STAT_UNKNOWN_XFRM;
 		return 0;
+	}
+	if (!leg && net_eq(net, dev_net(route->dev)) &&
+	    ipsecmss_cache_usable(net, ipv6)) {
+		ipsecmss_cache_key_flow(&key, net, IPSECMSS_LEG_DEVICE, fl,
+					if_id, ipv6);
+		mtu = ipsecmss_cache_mtu(&key);
+		if (mtu)
+			return min(dst_mtu(route), mtu);
+		cached = true;
+		flushes = ipsecmss_cache_flushes();
 	}
 	if (!dst_hold_safe(route)) {
 		*why = IPSECMSS_STAT_NO_ROUTE;
@@ -226,12 +243,18 @@ static unsigned int ipsecmss_tunnel_mtu(struct dst_entry *route,
 		return 0;
 	}
 	/* Without an SA the device drops the packet. */
-	mtu = 0;
-	if (bundle->xfrm)
-		mtu = min(dst_mtu(route), dst_mtu(bundle));
-	else
+	if (!bundle->xfrm) {
 		*why = IPSECMSS_STAT_NO_SA;
-	dst_release(bundle);
+		dst_release(bundle);
+		return 0;
+	}
+	mtu = min(dst_mtu(route), dst_mtu(bundle));
+	if (leg)
+		*leg = bundle;
+	else if (cached)
+		ipsecmss_cache_store(&key, bundle, flushes);
+	else
+		dst_release(bundle);
 	return mtu;
 }
 
@@ -284,13 +307,16 @@ static void ipsecmss_flow_ends(struct flowi *fl, const struct sk_buff *skb,
  * - a route through a route-based tunnel device: the device's lookup;
  * - any other route: its MTU.
  * @fl is the packet's flow, or NULL to take it from @skb (the forward
- * leg, whose flow is only needed for a tunnel device).
+ * leg, whose flow is only needed for a tunnel device).  With @leg (the
+ * way back), a reference to what the MTU was read from, @dst itself or a
+ * tunnel device's bundle, is put in *@leg for the cache.
  */
 static unsigned int ipsecmss_route_mtu(struct dst_entry *dst,
 				       struct flowi *fl,
 				       const struct sk_buff *skb,
 				       const struct tcphdr *th, bool ipv6,
-				       enum ipsecmss_stat *why)
+				       enum ipsecmss_stat *why,
+				       struct dst_entry **leg)
 {
 	enum ipsecmss_tunnel kind;
 	struct flowi own;
@@ -299,11 +325,16 @@ static unsigned int ipsecmss_route_mtu(struct dst_entry *dst,
 		*why = IPSECMSS_STAT_HELD;
 		return 0;
 	}
-	if (dst->xfrm)
+	kind = IPSECMSS_TUNNEL_NONE;
+	if (!dst->xfrm && dst->dev)
+		kind = ipsecmss_tunnel_kind(dst->dev);
+	if (kind == IPSECMSS_TUNNEL_NONE) {
+		if (leg) {
+			dst_hold(dst);
+			*leg = dst;
+		}
 		return dst_mtu(dst);
-	kind = dst->dev ? ipsecmss_tunnel_kind(dst->dev) : IPSECMSS_TUNNEL_NONE;
-	if (kind == IPSECMSS_TUNNEL_NONE)
-		return dst_mtu(dst);
+	}
 	if (!fl) {
 		/* What xfrm_decode_session() gives the device. */
 		fl = &own;
@@ -312,7 +343,7 @@ static unsigned int ipsecmss_route_mtu(struct dst_entry *dst,
 		fl->flowi_mark = skb->mark;
 		fl->flowi_oif = dst->dev->ifindex;
 	}
-	return ipsecmss_tunnel_mtu(dst, kind, fl, why);
+	return ipsecmss_tunnel_mtu(dst, kind, fl, ipv6, why, leg);
 }
 
 /* The addresses of @fl fall outside @sel (so the policy cannot match). */
@@ -365,11 +396,34 @@ static bool ipsecmss_reverse_has_no_policy(struct net *net,
 }
 
 /*
+ * The cache key of the way back: what its lookups start from (the
+ * reverse flow's addresses, the packet's mark, the VRF of the device it
+ * leaves on), the ports left out.
+ */
+static void ipsecmss_reverse_key(struct ipsecmss_cache_key *key,
+				 const struct net *net,
+				 const struct sk_buff *skb,
+				 const struct tcphdr *th,
+				 const struct net_device *in, bool ipv6)
+{
+	struct flowi fl;
+
+	memset(&fl, 0, sizeof(fl));
+	ipsecmss_flow_ends(&fl, skb, th, ipv6, true);
+	fl.flowi_mark = skb->mark;
+	if (in)
+		fl.flowi_oif = l3mdev_master_ifindex_rcu(in);
+	ipsecmss_cache_key_flow(key, net, IPSECMSS_LEG_REVERSE, &fl, 0, ipv6);
+}
+
+/*
  * The leg the peer's segments take back, found as the kernel will find
  * it when it forwards them: the route toward the SYN's source, then the
  * xfrm lookup of the reverse flow (ports, protocol, mark, oif as
  * xfrm_decode_session() sets them for a forwarded packet), then, for a
- * route into a tunnel device, the device's own lookup.
+ * route into a tunnel device, the device's own lookup.  What that ends
+ * with (a route, a bundle) is cached; a later SYN between the same hosts
+ * takes it from there while dst_check() still passes it.
  */
 static unsigned int ipsecmss_reverse_inner_mtu(const struct sk_buff *skb,
 					       const struct xt_action_param *par,
@@ -379,10 +433,20 @@ static unsigned int ipsecmss_reverse_inner_mtu(const struct sk_buff *skb,
 {
 	const struct dst_entry *fwd = skb_dst(skb);
 	struct net *net = xt_net(par);
-	struct dst_entry *dst;
-	unsigned int mtu;
+	struct dst_entry *dst, *leg = NULL;
+	struct ipsecmss_cache_key key;
+	unsigned int mtu, flushes = 0;
 	struct flowi fl;
+	bool cached;
 
+	cached = ipsecmss_cache_usable(net, ipv6);
+	if (cached) {
+		ipsecmss_reverse_key(&key, net, skb, th, xt_out(par), ipv6);
+		mtu = ipsecmss_cache_mtu(&key);
+		if (mtu)
+			return mtu;
+		flushes = ipsecmss_cache_flushes();
+	}
 	dst = ipsecmss_reverse_route(net, skb, xt_out(par), &fl, ipv6);
 	if (!dst) {
 		*why = IPSECMSS_STAT_NO_ROUTE;
@@ -399,8 +463,11 @@ static unsigned int ipsecmss_reverse_inner_mtu(const struct sk_buff *skb,
 			return 0;
 		}
 	}
-	mtu = ipsecmss_route_mtu(dst, &fl, skb, th, ipv6, why);
+	mtu = ipsecmss_route_mtu(dst, &fl, skb, th, ipv6, why,
+				 cached ? &leg : NULL);
 	dst_release(dst);
+	if (leg)
+		ipsecmss_cache_store(&key, leg, flushes);
 	return mtu;
 }
 
@@ -420,7 +487,7 @@ static unsigned int ipsecmss_auto_clamp(const struct sk_buff *skb,
 	th = skb_header_pointer(skb, thoff, sizeof(th_buf), &th_buf);
 	if (!th || !dst)
 		return 0;
-	fwd = ipsecmss_route_mtu(dst, NULL, skb, th, ipv6, why);
+	fwd = ipsecmss_route_mtu(dst, NULL, skb, th, ipv6, why, NULL);
 	if (!fwd)
 		return 0;
 	rev = ipsecmss_reverse_inner_mtu(skb, par, th, ipv6, why);
@@ -788,15 +855,24 @@ static int __init ipsecmss_tg_init(void)
 	ret = ipsecmss_stats_init();
 	if (ret)
 		return ret;
+	ret = ipsecmss_cache_init();
+	if (ret)
+		goto stats;
 	ret = xt_register_targets(ipsecmss_tg_reg, ARRAY_SIZE(ipsecmss_tg_reg));
 	if (ret)
-		ipsecmss_stats_exit();
+		goto cache;
+	return 0;
+cache:
+	ipsecmss_cache_exit();
+stats:
+	ipsecmss_stats_exit();
 	return ret;
 }
 
 static void __exit ipsecmss_tg_exit(void)
 {
 	xt_unregister_targets(ipsecmss_tg_reg, ARRAY_SIZE(ipsecmss_tg_reg));
+	ipsecmss_cache_exit();
 	ipsecmss_stats_exit();
 }
 
