@@ -403,17 +403,23 @@ static bool ipsecmss_reverse_has_no_policy(struct net *net,
 static void ipsecmss_reverse_key(struct ipsecmss_cache_key *key,
 				 const struct net *net,
 				 const struct sk_buff *skb,
-				 const struct tcphdr *th,
 				 const struct net_device *in, bool ipv6)
 {
-	struct flowi fl;
-
-	memset(&fl, 0, sizeof(fl));
-	ipsecmss_flow_ends(&fl, skb, th, ipv6, true);
-	fl.flowi_mark = skb->mark;
+	memset(key, 0, sizeof(*key));
+	key->net = net;
+	key->leg = IPSECMSS_LEG_REVERSE;
+	key->mark = skb->mark;
 	if (in)
-		fl.flowi_oif = l3mdev_master_ifindex_rcu(in);
-	ipsecmss_cache_key_flow(key, net, IPSECMSS_LEG_REVERSE, &fl, 0, ipv6);
+		key->oif = l3mdev_master_ifindex_rcu(in);
+	if (ipv6) {
+		key->family = AF_INET6;
+		key->saddr.in6 = ipv6_hdr(skb)->daddr;
+		key->daddr.in6 = ipv6_hdr(skb)->saddr;
+	} else {
+		key->family = AF_INET;
+		key->saddr.a4 = ip_hdr(skb)->daddr;
+		key->daddr.a4 = ip_hdr(skb)->saddr;
+	}
 }
 
 /*
@@ -441,7 +447,7 @@ static unsigned int ipsecmss_reverse_inner_mtu(const struct sk_buff *skb,
 
 	cached = ipsecmss_cache_usable(net, ipv6);
 	if (cached) {
-		ipsecmss_reverse_key(&key, net, skb, th, xt_out(par), ipv6);
+		ipsecmss_reverse_key(&key, net, skb, xt_out(par), ipv6);
 		mtu = ipsecmss_cache_mtu(&key);
 		if (mtu)
 			return mtu;

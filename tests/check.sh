@@ -110,7 +110,7 @@ run_suite() {
 # two VMs share the two host CPUs well.  Each writes its own log; a
 # suite's output is nested here, in kernel order, once it has finished.
 vm_suites() {
-	local jobs=${IPSECMSS_VM_JOBS:-2} k o dir running=0 rc
+	local jobs=${IPSECMSS_VM_JOBS:-2} k dir running=0 rc
 	local -a order=() only
 
 	dir=$(mktemp -d "$build/logs/.vm.XXXXXX") || exit 1
