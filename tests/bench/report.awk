@@ -268,7 +268,18 @@ function mt_goals(    i, var, p, n, what, nm, pl) {
 		p = pl[i]
 		goal("syn", p "-ipsecmss-set", p "-tcpmss-set", 0.98, p ": IPSECMSS --set-mss / TCPMSS --set-mss")
 		goal("syn", p "-auto", p "-tcpmss-pmtu", 0.95, p ": auto / TCPMSS --clamp-mss-to-pmtu")
+		ratio("syn", p "-auto-nocache", p "-tcpmss-pmtu", p ": auto, cache not usable / TCPMSS")
 	}
+}
+
+# ratio KIND NUM DEN WHAT: a rate ratio shown for information, no goal.
+function ratio(kind, num, den, what,    n) {
+	n = rate_ratio(kind, num, den)
+	if (!n)
+		return
+	printf "%-46s %.3f [%.3f..%.3f]  (no goal)\n", what, S_MED, S_MIN, S_MAX
+	if (delta_stats(kind, num, den))
+		printf "%-46s %+.0f ns (instructions) per SYN [%+.0f..%+.0f]\n", "  cost difference", S_MED, S_MIN, S_MAX
 }
 
 function print_direct(kind, dvar, what,    n, r, v) {

@@ -51,10 +51,10 @@ syn_batch() {
 	read_stats before
 	for ((i = 0; i < n; i++)); do
 		PORT=$((PORT + 1)) SPORT=$((SPORT + 1))
-		cap_start c "$to" eth0 $PORT 3000
+		ts_syn_capture_start "$to" eth0 c $PORT 3000
 		ts_nsx "$from" "$TS_PROBE" syn --src "$src" --dst "$dst" \
 			--sport $SPORT --dport $PORT --opts "0204$offer" >/dev/null
-		got=$(cap_mss c)
+		got=$(ts_syn_capture_mss c)
 		[[ $got == "$want" ]] || BAD+=("SYN $((i + 1)): ${got:-none}")
 	done
 	read_stats after

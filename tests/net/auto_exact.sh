@@ -171,24 +171,9 @@ measure() {
 
 # ------------------------------------------------------- TCP helpers --
 
-# xfer_start TAG CLIENT_NS SERVER_NS ADDR DIR TIMEOUT_MS PORT: one checked
-# transfer of XFER_BYTES, in the background; xfer_wait TAG [quiet]: 0 when
-# it completed with matching checksums, its report in XLINE (lib_twosite's
-# ts_xfer_start / ts_xfer_wait).
-xfer_start() { ts_xfer_start "$1" "$2" "$3" "$4" "$XFER_BYTES" "$5" "$6" "$7"; }
-
-xfer_wait() {
-	ts_xfer_wait "$@"
-	local rc=$?
-	XLINE=$TS_XFER
-	return $rc
-}
-
-# cap_start TAG NS IFACE PORT [TIMEOUT_MS]: capture the next segment with
-# SYN of PORT arriving on IFACE in NS (within 10 s); cap_mss TAG prints its
-# MSS, or "none" (lib_twosite's ts_syn_capture_*).
-cap_start() { ts_syn_capture_start "$2" "$3" "$1" "$4" "${5:-10000}"; }
-cap_mss() { ts_syn_capture_mss "$1" || echo none; }
+# Transfers and SYN captures are lib_twosite's: ts_xfer_start /
+# ts_xfer_wait (XFER_BYTES each), ts_syn_capture_start /
+# ts_syn_capture_mss ("none" when nothing with an MSS arrived).
 
 # read_stats before|after: the counters of the router with the rules
 # (RULE_NS, rb unless a test says otherwise) into ST_before / ST_after.
@@ -251,10 +236,10 @@ confirm() {
 	local name=$1 m4=$2 m6=$3 e=$4 ok4 ok6 l4 l6
 	probe_rules "$m4" "$m6" || { fail "$name: PROBE rules"; return; }
 	watch_start
-	xfer_start s4 "$TS_H1" "$TS_H2" "$TS_H2_4" send $OK_MS $PA4
-	xfer_start s6 "$TS_H1" "$TS_H2" "$TS_H2_6" recv $OK_MS $PA6
-	xfer_wait s4; ok4=$?
-	xfer_wait s6; ok6=$?
+	ts_xfer_start s4 "$TS_H1" "$TS_H2" "$TS_H2_4" "$XFER_BYTES" send $OK_MS $PA4
+	ts_xfer_start s6 "$TS_H1" "$TS_H2" "$TS_H2_6" "$XFER_BYTES" recv $OK_MS $PA6
+	ts_xfer_wait s4; ok4=$?
+	ts_xfer_wait s6; ok6=$?
 	watch_stop
 	if ((ok4 == 0 && ok6 == 0 && W_FRAGS == 0 && W_LEN == e)); then
 		pass "$name: --set-mss $m4 (IPv4, h1 sends) / $m6 (IPv6, h2 sends): 100 KB cross, no fragment, full-size segments (largest ESP packet $W_LEN = P's)"
@@ -263,10 +248,10 @@ confirm() {
 	fi
 
 	watch_start
-	xfer_start t4 "$TS_H1" "$TS_H2" "$TS_H2_4" send $STALL_MS $PB4
-	xfer_start t6 "$TS_H1" "$TS_H2" "$TS_H2_6" recv $STALL_MS $PB6
-	xfer_wait t4 quiet; ok4=$?; l4=$(ts_kv error "$XLINE")
-	xfer_wait t6 quiet; ok6=$?; l6=$(ts_kv error "$XLINE")
+	ts_xfer_start t4 "$TS_H1" "$TS_H2" "$TS_H2_4" "$XFER_BYTES" send $STALL_MS $PB4
+	ts_xfer_start t6 "$TS_H1" "$TS_H2" "$TS_H2_6" "$XFER_BYTES" recv $STALL_MS $PB6
+	ts_xfer_wait t4 quiet; ok4=$?; l4=$(ts_kv error "$TS_XFER")
+	ts_xfer_wait t6 quiet; ok6=$?; l6=$(ts_kv error "$TS_XFER")
 	watch_stop
 	if ((ok4 != 0 || W_FRAGS > 0)) && ((ok6 != 0 || W_FRAGS > 0)); then
 		pass "$name: --set-mss $((m4 + 1)) / $((m6 + 1)) do not cross whole (IPv4: ${l4:-completed}, IPv6: ${l6:-completed}, $W_FRAGS fragments on the WAN)"
@@ -291,14 +276,14 @@ auto_conns() {
 		read -r tag cns sns addr <<<"$c"
 		[[ " ${tags[*]} " == *" $tag "* ]] || continue
 		PORT=$((PORT + 1))
-		cap_start "$tag.syn" "$sns" eth0 $PORT
-		cap_start "$tag.synack" "$cns" eth0 $PORT
-		xfer_start "$tag" "$cns" "$sns" "$addr" send $OK_MS $PORT
+		ts_syn_capture_start "$sns" eth0 "$tag.syn" $PORT 10000
+		ts_syn_capture_start "$cns" eth0 "$tag.synack" $PORT 10000
+		ts_xfer_start "$tag" "$cns" "$sns" "$addr" "$XFER_BYTES" send $OK_MS $PORT
 	done
 	for tag in "${tags[@]}"; do
-		xfer_wait "$tag" || { ok=0; bad+=("$tag: transfer failed;"); }
-		got[$tag.syn]=$(cap_mss "$tag.syn")
-		got[$tag.synack]=$(cap_mss "$tag.synack")
+		ts_xfer_wait "$tag" || { ok=0; bad+=("$tag: transfer failed;"); }
+		got[$tag.syn]=$(ts_syn_capture_mss "$tag.syn" || echo none)
+		got[$tag.synack]=$(ts_syn_capture_mss "$tag.synack" || echo none)
 	done
 	watch_stop
 	read_stats after
@@ -404,13 +389,13 @@ sa_missing() {
 		p4=$((PORT + 1)) p6=$((PORT + 2)) pq=$((PORT + 3))
 		PORT=$((PORT + 3))
 		read_stats before
-		cap_start m4 "$TS_H2" eth0 $p4 1500
-		cap_start m6 "$TS_H2" eth0 $p6 1500
-		cap_start mq "$TS_H1" eth0 $pq 1500
+		ts_syn_capture_start "$TS_H2" eth0 m4 $p4 1500
+		ts_syn_capture_start "$TS_H2" eth0 m6 $p6 1500
+		ts_syn_capture_start "$TS_H1" eth0 mq $pq 1500
 		syn_from "$TS_H1" "$TS_H1_4" "$TS_H2_4" $p4 1460
 		syn_from "$TS_H1" "$TS_H1_6" "$TS_H2_6" $p6 1440
 		((ld)) || syn_from "$TS_H2" "$TS_H2_4" "$TS_H1_4" $pq 1460
-		m4=$(cap_mss m4) m6=$(cap_mss m6) mq=$(cap_mss mq)
+		m4=$(ts_syn_capture_mss m4 || echo none) m6=$(ts_syn_capture_mss m6 || echo none) mq=$(ts_syn_capture_mss mq || echo none)
 		read_stats after
 		local w4=$((ld ? 1 : 2)) what="SYNs h1 -> h2 (IPv4, IPv6)"
 		((ld)) || what+=" and h2 -> h1 (IPv4, on xfrm's queue)"

@@ -94,14 +94,14 @@ held_conns() {
 	read_stats before
 	watch_start
 	PORT=$((PORT + 1))
-	cap_start syn "$TS_H2" eth0 $PORT
-	cap_start synack "$TS_H1" eth0 $PORT
-	xfer_start first "$TS_H1" "$TS_H2" "$addr" send $OK_MS $PORT
-	xfer_wait first; ok1=$?
-	syn=$(cap_mss syn) synack=$(cap_mss synack)
+	ts_syn_capture_start "$TS_H2" eth0 syn $PORT 10000
+	ts_syn_capture_start "$TS_H1" eth0 synack $PORT 10000
+	ts_xfer_start first "$TS_H1" "$TS_H2" "$addr" "$XFER_BYTES" send $OK_MS $PORT
+	ts_xfer_wait first; ok1=$?
+	syn=$(ts_syn_capture_mss syn || echo none) synack=$(ts_syn_capture_mss synack || echo none)
 	PORT=$((PORT + 1))
-	xfer_start second "$TS_H1" "$TS_H2" "$addr" recv $OK_MS $PORT
-	xfer_wait second; ok2=$?
+	ts_xfer_start second "$TS_H1" "$TS_H2" "$addr" "$XFER_BYTES" recv $OK_MS $PORT
+	ts_xfer_wait second; ok2=$?
 	watch_stop
 	read_stats after
 	[[ $syn == "$want" && $synack == "$want" ]] ||
@@ -144,12 +144,12 @@ held_local() {
 	read_stats before
 	watch_start
 	PORT=$((PORT + 1))
-	cap_start syn "$TS_H2" eth0 $PORT 15000
+	ts_syn_capture_start "$TS_H2" eth0 syn $PORT 15000
 	t0=$(now_ms)
-	xfer_start local "$TS_RA" "$TS_H2" "$TS_H2_4" send 15000 $PORT
-	xfer_wait local; ok=$?
+	ts_xfer_start local "$TS_RA" "$TS_H2" "$TS_H2_4" "$XFER_BYTES" send 15000 $PORT
+	ts_xfer_wait local; ok=$?
 	ms=$(($(now_ms) - t0))
-	syn=$(cap_mss syn)
+	syn=$(ts_syn_capture_mss syn || echo none)
 	watch_stop
 	read_stats after
 	held=$(delta ipv4 held) lowered=$(delta ipv4 lowered)

@@ -112,9 +112,9 @@ rb_tunnel() {
 # crafted TAG NS SRC DST PORT MSS CAPNS: one crafted SYN, its MSS at CAPNS.
 crafted() {
 	local tag=$1 ns=$2 src=$3 dst=$4 port=$5 mss=$6 capns=$7
-	cap_start "$tag" "$capns" eth0 "$port" 5000
+	ts_syn_capture_start "$capns" eth0 "$tag" "$port" 5000
 	syn_from "$ns" "$src" "$dst" "$port" "$mss"
-	cap_mss "$tag"
+	ts_syn_capture_mss "$tag" || echo none
 }
 
 # syns BASE: the MSS of crafted SYNs on ports from BASE, into G[a4 b4 a6

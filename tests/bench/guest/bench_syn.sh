@@ -399,10 +399,14 @@ for p in $MT_PATHS; do
 		"$p-ipsecmss-set $p -p tcp -j IPSECMSS --set-mss 1344"
 		"$p-tcpmss-pmtu $p -p tcp --tcp-flags SYN,RST SYN -j TCPMSS --clamp-mss-to-pmtu"
 		"$p-auto $p -p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead auto"
+		"$p-auto-nocache $p -p tcp -j IPSECMSS --clamp-to-pmtu-minus-overhead auto"
 	)
 done
 # "rule-only" is a rule with no target (-p tcp, counting): what any rule
-# costs a packet in ipt_do_table, target apart.
+# costs a packet in ipt_do_table, target apart.  "PATH-auto-nocache" is
+# auto while an outbound policy of the family selects a port (one more
+# policy, matching nothing here): auto's lookup cache is not used, every
+# SYN makes its lookups as the first SYN between two hosts does.
 # Non-SYN traffic goes through the rules without a SYN match (TCPMSS cannot
 # do without one).
 ACK_VARIANTS="none rule-only tcpmss-set ipsecmss-set ipsecmss-73 tun-none tun-auto"
@@ -422,12 +426,29 @@ xt_ns() {
 	if ((fam == 6)); then ip6t_ns "$ns" "$@"; else ipt_ns "$ns" "$@"; fi
 }
 
+# NOCACHE_POL4 / 6: the port-selecting policies of the -nocache variants.
+NOCACHE_POL4="src 192.0.2.0/24 dst 198.18.0.0/15 proto tcp dport 9 dir out"
+NOCACHE_POL6="src 2001:db8:99::/48 dst 2001:db8:98::/48 proto tcp dport 9 dir out"
+
 # set_rule NAME: the variant's rule (only) in its router's mangle FORWARD;
-# sets PATH_ (the variant's path), ROUTER, FAM and RULE.
+# sets PATH_ (the variant's path), ROUTER, FAM and RULE.  A -nocache
+# variant also adds its family's port-selecting policy to rtm (removed for
+# every other variant).
 set_rule() {
 	local line rules
 	line=$(variant_line "$1") || return
 	read -r _ PATH_ rules <<<"$line"
+	# shellcheck disable=SC2086
+	{
+		ip -n rtm xfrm policy delete $NOCACHE_POL4
+		ip -n rtm xfrm policy delete $NOCACHE_POL6
+	} 2>/dev/null
+	if [[ $1 == *-nocache ]]; then
+		local pol=$NOCACHE_POL4
+		((${P_FAM[$PATH_]} == 6)) && pol=$NOCACHE_POL6
+		# shellcheck disable=SC2086
+		ip -n rtm xfrm policy add $pol || return
+	fi
 	ipt_ns rt -t mangle -F FORWARD
 	ipt_ns rtt -t mangle -F FORWARD
 	ipt_ns rtm -t mangle -F FORWARD
