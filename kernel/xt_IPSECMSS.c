@@ -201,8 +201,10 @@ static enum ipsecmss_stat ipsecmss_lookup_failed(long err)
  * bundle the device's own lookup finds (what the device checks).  @fl is
  * the packet's flow; the device's lookup settings are put into it.  The
  * bundle goes to *@leg (the way back, which the caller caches whole) or,
- * with @leg NULL (the forward leg), to the cache under the device's
- * lookup, whose entry a later SYN of the same hosts uses instead.
+ * with @leg NULL, to the cache keyed by the device's lookup itself (its
+ * netns, if_id and flow), whose entry any later SYN making the same
+ * lookup uses instead: the forward leg, and a way back the caller could
+ * not cache.
  */
 static unsigned int ipsecmss_tunnel_mtu(struct dst_entry *route,
 					enum ipsecmss_tunnel kind,
